@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// Entry point of the adaptlab command; the CLI itself lives in dist/src/cli/main.js (built by npm install).
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const main = new URL('../dist/src/cli/main.js', import.meta.url);
+if (!existsSync(fileURLToPath(main))) {
+  process.stderr.write('adaptlab: the TypeScript build is missing (dist/). Run `npm install` or `npm run build` first.\n');
+  process.exit(1);
+}
+const { main: run } = await import(main.href);
+process.exitCode = await run(process.argv.slice(2));

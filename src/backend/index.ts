@@ -1,0 +1,85 @@
+// Backend selection: auto | native | ts, by API, CLI flag or ADAPTLAB_BACKEND; the active kernel table.
+import { BackendError } from '../engine/errors.js';
+import { tsKernels } from './ts/index.js';
+import type { Kernels } from './types.js';
+import { loadNative, type NativeStatus } from './native/load.js';
+
+export type BackendName = 'auto' | 'native' | 'ts';
+
+let active: Kernels = tsKernels;
+let requested: BackendName | null = null;
+let reason = 'not selected yet';
+
+/** Why the active backend was chosen, for `adaptlab doctor`. */
+export interface BackendInfo {
+  name: 'native' | 'ts';
+  requested: BackendName;
+  reason: string;
+  native: NativeStatus;
+}
+
+function envBackend(): BackendName {
+  const v = (process.env['ADAPTLAB_BACKEND'] ?? 'auto').trim().toLowerCase();
+  if (v === 'auto' || v === 'native' || v === 'ts') return v;
+  throw new BackendError(`ADAPTLAB_BACKEND must be auto, native or ts (got "${v}")`);
+}
+
+/**
+ * Choose the kernels every op runs on. `auto` takes the native addon when it loads, else ts;
+ * `native` throws a BackendError when the addon is unavailable.
+ * @example setBackend('ts'); // force the pure-TypeScript reference kernels
+ */
+export function setBackend(name: BackendName): BackendInfo {
+  if (name !== 'auto' && name !== 'native' && name !== 'ts') {
+    throw new BackendError(`unknown backend "${String(name)}" (expected auto, native or ts)`);
+  }
+  requested = name;
+  if (name === 'ts') {
+    active = tsKernels;
+    reason = 'ts requested';
+  } else {
+    const st = loadNative();
+    if (st.kernels) {
+      active = st.kernels;
+      reason = name === 'native' ? 'native requested' : 'auto: native addon loaded';
+    } else if (name === 'native') {
+      throw new BackendError(`native backend requested but unavailable: ${st.error}`);
+    } else {
+      active = tsKernels;
+      reason = `auto: native addon unavailable (${st.error}); using ts`;
+    }
+  }
+  return backendInfo();
+}
+
+function ensureSelected(): void {
+  if (requested === null) setBackend(envBackend());
+}
+
+/** The active kernel table (selected lazily from ADAPTLAB_BACKEND on first use). */
+export function kernels(): Kernels {
+  if (requested === null) ensureSelected();
+  return active;
+}
+
+export function backendInfo(): BackendInfo {
+  ensureSelected();
+  return { name: active === tsKernels ? 'ts' : 'native', requested: requested!, reason, native: loadNative() };
+}
+
+/** Run `fn` with another backend active (used by parity tests), restoring the previous one after. */
+export function withBackend<T>(name: BackendName, fn: () => T): T {
+  ensureSelected();
+  const prev = { active, requested, reason };
+  setBackend(name);
+  try {
+    return fn();
+  } finally {
+    active = prev.active;
+    requested = prev.requested;
+    reason = prev.reason;
+  }
+}
+
+export { tsKernels };
+export type { Kernels };

@@ -1,0 +1,56 @@
+// `adaptlab doctor`: which backend runs and why, threads, Node and package versions.
+import { parseArgs } from 'node:util';
+import { availableParallelism } from 'node:os';
+import { backendInfo } from '../backend/index.js';
+import type { Command } from './command.js';
+import { bold, printJson, table } from './output.js';
+import { packageVersion } from './version.js';
+import { applyBackendFlags, BACKEND_FLAGS } from './flags.js';
+
+export const doctor: Command = {
+  name: 'doctor',
+  summary: 'report the backend in use and why, threads, Node and package versions',
+  usage: 'adaptlab doctor [--json] [--backend auto|native|ts] [--threads N]',
+  run(argv) {
+    const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean' }, ...BACKEND_FLAGS }, strict: true });
+    applyBackendFlags(values);
+    const info = backendInfo();
+    const report = {
+      adaptlab: packageVersion(),
+      node: process.versions.node,
+      v8: process.versions.v8,
+      napi: process.versions.napi,
+      platform: `${process.platform}-${process.arch}`,
+      cpus: availableParallelism(),
+      backend: info.name,
+      requested: info.requested,
+      reason: info.reason,
+      native: {
+        loaded: info.native.loaded,
+        path: info.native.path,
+        isa: info.native.isa,
+        threads: info.native.threads,
+        error: info.native.error,
+      },
+      threads: info.name === 'native' ? info.native.threads : 1,
+    };
+    if (values.json) {
+      printJson(report);
+      return 0;
+    }
+    process.stdout.write(`${bold('adaptlab doctor')}\n`);
+    process.stdout.write(`${table(['item', 'value'], [
+      ['adaptlab', report.adaptlab],
+      ['node', `${report.node} (v8 ${report.v8}, napi ${report.napi})`],
+      ['platform', report.platform],
+      ['cpus', String(report.cpus)],
+      ['backend', report.backend],
+      ['requested', report.requested],
+      ['why', report.reason],
+      ['native addon', report.native.loaded ? `loaded from ${report.native.path}` : `not loaded: ${report.native.error}`],
+      ['instruction set', report.native.isa ?? '-'],
+      ['threads', String(report.threads)],
+    ])}\n`);
+    return 0;
+  },
+};
