@@ -2,3 +2,9 @@
 export * from './engine/index.js';
 export { setBackend, backendInfo, withBackend } from './backend/index.js';
 export type { BackendName, BackendInfo } from './backend/index.js';
+export * as nn from './nn/index.js';
+export * from './nn/index.js';
+export * as F from './engine/ops/index.js';
+export * as optim from './optim/index.js';
+export * from './optim/index.js';
+export * from './io/index.js';

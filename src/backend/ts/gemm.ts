@@ -1,56 +1,88 @@
-// Reference GEMM in TypeScript: C (m×n) = op(A)·op(B) (+ C when accumulating), float64 accumulation.
+// Reference GEMM in TypeScript: packed 4×4 register-blocked kernel with float64 accumulation.
 import type { FloatArray } from '../../engine/dtype.js';
 import type { MatmulGeometry } from '../types.js';
 
-let rowScratch = new Float64Array(0);
+let packA = new Float64Array(0);
+let packB = new Float64Array(0);
+
+/** Pack op(A) (m×k) into panels of 4 rows, interleaved by k: P[panel·4k + 4p + q] = op(A)[4·panel + q, p]. */
+function packRows(a: FloatArray, off: number, trans: boolean, m: number, k: number, dst: Float64Array): void {
+  const panels = Math.ceil(m / 4);
+  for (let pi = 0; pi < panels; pi++) {
+    const base = pi * 4 * k;
+    for (let q = 0; q < 4; q++) {
+      const r = pi * 4 + q;
+      if (r >= m) {
+        for (let p = 0; p < k; p++) dst[base + 4 * p + q] = 0;
+      } else if (trans) {
+        for (let p = 0; p < k; p++) dst[base + 4 * p + q] = a[off + p * m + r]!;
+      } else {
+        const s = off + r * k;
+        for (let p = 0; p < k; p++) dst[base + 4 * p + q] = a[s + p]!;
+      }
+    }
+  }
+}
+
+/** Pack op(B) (k×n) into panels of 4 columns: P[panel·4k + 4p + q] = op(B)[p, 4·panel + q]. */
+function packCols(b: FloatArray, off: number, trans: boolean, k: number, n: number, dst: Float64Array): void {
+  const panels = Math.ceil(n / 4);
+  for (let pj = 0; pj < panels; pj++) {
+    const base = pj * 4 * k;
+    for (let q = 0; q < 4; q++) {
+      const col = pj * 4 + q;
+      if (col >= n) {
+        for (let p = 0; p < k; p++) dst[base + 4 * p + q] = 0;
+      } else if (trans) {
+        const s = off + col * k;
+        for (let p = 0; p < k; p++) dst[base + 4 * p + q] = b[s + p]!;
+      } else {
+        for (let p = 0; p < k; p++) dst[base + 4 * p + q] = b[off + p * n + col]!;
+      }
+    }
+  }
+}
 
 /**
  * C[cOff..] (+)= op(A[aOff..]) · op(B[bOff..]). A is m×k (k×m when transA), B is k×n (n×k when transB),
- * all contiguous. Accumulates in float64 per output row.
+ * all contiguous.
  */
 export function gemm(
   transA: boolean, transB: boolean, m: number, n: number, k: number,
   a: FloatArray, aOff: number, b: FloatArray, bOff: number, c: FloatArray, cOff: number, accumulate: boolean,
 ): void {
-  if (rowScratch.length < n) rowScratch = new Float64Array(Math.max(n, 1024));
-  const row = rowScratch;
-  if (!transB) {
-    for (let i = 0; i < m; i++) {
-      row.fill(0, 0, n);
-      for (let p = 0; p < k; p++) {
-        const av = transA ? a[aOff + p * m + i]! : a[aOff + i * k + p]!;
-        if (av === 0) continue;
-        const bRow = bOff + p * n;
-        for (let j = 0; j < n; j++) row[j] += av * b[bRow + j]!;
-      }
-      const cRow = cOff + i * n;
-      if (accumulate) for (let j = 0; j < n; j++) c[cRow + j] += row[j]!;
-      else for (let j = 0; j < n; j++) c[cRow + j] = row[j]!;
-    }
+  if (m === 0 || n === 0) return;
+  if (k === 0) {
+    if (!accumulate) for (let i = 0; i < m; i++) c.fill(0, cOff + i * n, cOff + i * n + n);
     return;
   }
-  if (!transA) {
-    // C[i,j] = Σ_p A[i,p] B[j,p]: dot products of contiguous rows.
-    for (let i = 0; i < m; i++) {
-      const aRow = aOff + i * k;
-      const cRow = cOff + i * n;
-      for (let j = 0; j < n; j++) {
-        const bRow = bOff + j * k;
-        let s = 0;
-        for (let p = 0; p < k; p++) s += a[aRow + p]! * b[bRow + p]!;
-        if (accumulate) c[cRow + j] += s; else c[cRow + j] = s;
+  const mp = Math.ceil(m / 4) * 4, np = Math.ceil(n / 4) * 4;
+  if (packA.length < mp * k) packA = new Float64Array(mp * k);
+  if (packB.length < np * k) packB = new Float64Array(np * k);
+  const Ap = packA, Bp = packB;
+  packRows(a, aOff, transA, m, k, Ap);
+  packCols(b, bOff, transB, k, n, Bp);
+  for (let i = 0; i < m; i += 4) {
+    const aBase = i * k;
+    for (let j = 0; j < n; j += 4) {
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+      let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+      let pa = aBase, pb = j * k;
+      for (let p = 0; p < k; p++, pa += 4, pb += 4) {
+        const x0 = Ap[pa]!, x1 = Ap[pa + 1]!, x2 = Ap[pa + 2]!, x3 = Ap[pa + 3]!;
+        const y0 = Bp[pb]!, y1 = Bp[pb + 1]!, y2 = Bp[pb + 2]!, y3 = Bp[pb + 3]!;
+        c00 += x0 * y0; c01 += x0 * y1; c02 += x0 * y2; c03 += x0 * y3;
+        c10 += x1 * y0; c11 += x1 * y1; c12 += x1 * y2; c13 += x1 * y3;
+        c20 += x2 * y0; c21 += x2 * y1; c22 += x2 * y2; c23 += x2 * y3;
+        c30 += x3 * y0; c31 += x3 * y1; c32 += x3 * y2; c33 += x3 * y3;
       }
-    }
-    return;
-  }
-  // Both transposed: C[i,j] = Σ_p A[p,i] B[j,p].
-  for (let i = 0; i < m; i++) {
-    const cRow = cOff + i * n;
-    for (let j = 0; j < n; j++) {
-      const bRow = bOff + j * k;
-      let s = 0;
-      for (let p = 0; p < k; p++) s += a[aOff + p * m + i]! * b[bRow + p]!;
-      if (accumulate) c[cRow + j] += s; else c[cRow + j] = s;
+      const rows = Math.min(4, m - i), cols = Math.min(4, n - j);
+      const block = [c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33];
+      for (let r = 0; r < rows; r++) {
+        const o = cOff + (i + r) * n + j;
+        if (accumulate) for (let q = 0; q < cols; q++) c[o + q] += block[4 * r + q]!;
+        else for (let q = 0; q < cols; q++) c[o + q] = block[4 * r + q]!;
+      }
     }
   }
 }
