@@ -176,6 +176,33 @@ def maml_fixture(name, model, params, xs, ys, xq, yq, alpha, loss_fn, meta):
     save_file(t, os.path.join(OUT, f'{name}.safetensors'), {k: json.dumps(v) for k, v in {**meta, 'alpha': alpha}.items()})
 
 
+OPTIMIZERS = {
+    'sgd': (torch.optim.SGD, {'lr': 0.1}),
+    'sgd_momentum_dampening': (torch.optim.SGD, {'lr': 0.1, 'momentum': 0.9, 'dampening': 0.1, 'weight_decay': 0.01}),
+    'sgd_nesterov': (torch.optim.SGD, {'lr': 0.1, 'momentum': 0.9, 'nesterov': True, 'weight_decay': 0.01}),
+    'adam': (torch.optim.Adam, {'lr': 0.01, 'betas': (0.8, 0.99), 'weight_decay': 0.1}),
+    'adam_amsgrad': (torch.optim.Adam, {'lr': 0.01, 'amsgrad': True}),
+    'adamw': (torch.optim.AdamW, {'lr': 0.01, 'weight_decay': 0.1}),
+}
+
+
+def optim_fixture():
+    """Parameters after each of 4 steps of every optimiser from the same start and gradient sequence."""
+    p0 = torch.randn(3, 4)
+    grads = [torch.randn(3, 4) for _ in range(4)]
+    t = {'p0': p0}
+    t.update({f'grad{i}': g for i, g in enumerate(grads)})
+    for name, (cls, kw) in OPTIMIZERS.items():
+        p = nn.Parameter(p0.clone())
+        opt = cls([p], **kw)
+        for i, g in enumerate(grads):
+            p.grad = g.clone()
+            opt.step()
+            t[f'{name}.step{i}'] = p.detach().clone()
+    meta = {name: {k: list(v) if isinstance(v, tuple) else v for k, v in kw.items()} for name, (_, kw) in OPTIMIZERS.items()}
+    save_file(t, os.path.join(OUT, 'optim.safetensors'), {'configs': json.dumps(meta)})
+
+
 def dtypes_fixture():
     t = {
         'f64': torch.tensor([[1.5, -2.25], [3.0, 1e-300]], dtype=torch.float64),
@@ -216,6 +243,7 @@ def main():
     torch.set_num_threads(1)
     torch.manual_seed(0)
     dtypes_fixture()
+    optim_fixture()
 
     c4 = Conv4(hidden=16)
     model_fixture('conv4', c4, torch.randn(6, 1, 28, 28), torch.tensor([0, 1, 2, 3, 4, 0]),

@@ -18,3 +18,13 @@ export function packageVersion(): string {
   }
   return (cached = '0.0.0');
 }
+
+/** The directory holding adaptlab's package.json (the repository root in a checkout). */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    dir = dirname(dir);
+  }
+  return process.cwd();
+}

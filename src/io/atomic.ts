@@ -11,10 +11,10 @@ let counter = 0;
  */
 export function writeFileAtomic(path: string, data: Uint8Array | readonly Uint8Array[]): void {
   const dir = dirname(path);
-  mkdirSync(dir, { recursive: true });
   const tmp = join(dir, `.${basename(path)}.tmp-${process.pid}-${++counter}`);
   let fd = -1;
   try {
+    mkdirSync(dir, { recursive: true });
     fd = openSync(tmp, 'w', 0o644);
     const parts = data instanceof Uint8Array ? [data] : data;
     for (const p of parts) {
@@ -26,8 +26,12 @@ export function writeFileAtomic(path: string, data: Uint8Array | readonly Uint8A
     fd = -1;
     renameSync(tmp, path);
   } catch (e) {
-    if (fd >= 0) closeSync(fd);
-    rmSync(tmp, { force: true });
+    try {
+      if (fd >= 0) closeSync(fd);
+      rmSync(tmp, { force: true });
+    } catch {
+      // the temp file may never have existed (e.g. the directory could not be created)
+    }
     throw new FormatError(path, `could not write file: ${(e as Error).message}`);
   }
 }

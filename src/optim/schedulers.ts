@@ -10,9 +10,14 @@ import type { Optimizer } from './optimizer.js';
 export abstract class LRScheduler {
   readonly baseLrs: number[];
   lastEpoch = 0;
+  /** Subclasses call `this.apply()` at the end of their constructor to set epoch 0's rates. */
   constructor(readonly optimizer: Optimizer) {
-    this.baseLrs = optimizer.paramGroups.map((g) => g.hyper.lr);
-    this.apply();
+    // Like PyTorch's initial_lr: the first schedule on an optimiser records the base rates, so schedules
+    // created later (SequentialLR's parts) start from them rather than from a rate already scheduled.
+    this.baseLrs = optimizer.paramGroups.map((g) => {
+      if (typeof g.hyper['initialLr'] !== 'number') g.hyper['initialLr'] = g.hyper.lr;
+      return g.hyper['initialLr'] as number;
+    });
   }
   abstract factor(epoch: number): number;
   step(): void {
@@ -38,6 +43,7 @@ export class StepLR extends LRScheduler {
   constructor(optimizer: Optimizer, readonly stepSize: number, readonly gamma = 0.1) {
     if (!(stepSize >= 1)) throw new ArgumentError('StepLR', `stepSize must be ≥ 1, got ${stepSize}`);
     super(optimizer);
+    this.apply();
   }
   factor(epoch: number): number {
     return Math.pow(this.gamma, Math.floor(epoch / this.stepSize));
@@ -48,6 +54,7 @@ export class StepLR extends LRScheduler {
 export class MultiStepLR extends LRScheduler {
   constructor(optimizer: Optimizer, readonly milestones: number[], readonly gamma = 0.1) {
     super(optimizer);
+    this.apply();
   }
   factor(epoch: number): number {
     return Math.pow(this.gamma, this.milestones.filter((m) => m <= epoch).length);
@@ -58,6 +65,7 @@ export class MultiStepLR extends LRScheduler {
 export class ExponentialLR extends LRScheduler {
   constructor(optimizer: Optimizer, readonly gamma: number) {
     super(optimizer);
+    this.apply();
   }
   factor(epoch: number): number {
     return Math.pow(this.gamma, epoch);
@@ -69,6 +77,7 @@ export class CosineAnnealingLR extends LRScheduler {
   constructor(optimizer: Optimizer, readonly tMax: number, readonly etaMin = 0) {
     if (!(tMax >= 1)) throw new ArgumentError('CosineAnnealingLR', `tMax must be ≥ 1, got ${tMax}`);
     super(optimizer);
+    this.apply();
   }
   factor(epoch: number): number {
     const e = Math.min(epoch, this.tMax);
@@ -87,6 +96,7 @@ export class CosineAnnealingLR extends LRScheduler {
 export class LinearLR extends LRScheduler {
   constructor(optimizer: Optimizer, readonly startFactor = 1 / 3, readonly endFactor = 1, readonly totalIters = 5) {
     super(optimizer);
+    this.apply();
   }
   factor(epoch: number): number {
     const t = Math.min(epoch, this.totalIters) / this.totalIters;
@@ -98,6 +108,7 @@ export class LinearLR extends LRScheduler {
 export class LambdaLR extends LRScheduler {
   constructor(optimizer: Optimizer, private readonly fn: (epoch: number) => number) {
     super(optimizer);
+    this.apply();
   }
   factor(epoch: number): number {
     return this.fn(epoch);
@@ -112,6 +123,7 @@ export class SequentialLR extends LRScheduler {
   constructor(optimizer: Optimizer, private readonly schedulers: LRScheduler[], private readonly milestones: number[]) {
     if (milestones.length !== schedulers.length - 1) throw new ArgumentError('SequentialLR', 'needs one milestone fewer than schedulers');
     super(optimizer);
+    this.apply();
   }
   private active(epoch: number): [LRScheduler, number] {
     let i = 0;
@@ -123,7 +135,6 @@ export class SequentialLR extends LRScheduler {
     return s.factor(e);
   }
   protected override apply(): void {
-    if (!this.schedulers) return; // during super() construction
     const [s, e] = this.active(this.lastEpoch);
     s.setEpoch(e);
   }

@@ -43,6 +43,29 @@ function packCols(b: FloatArray, off: number, trans: boolean, k: number, n: numb
   }
 }
 
+/** Below this many multiply-adds, packing costs more than it saves. */
+const SMALL = 16384;
+
+/** Direct triple loop over strided operands, for small products (the meta-learning inner loops). */
+function gemmSmall(
+  transA: boolean, transB: boolean, m: number, n: number, k: number,
+  a: FloatArray, aOff: number, b: FloatArray, bOff: number, c: FloatArray, cOff: number, accumulate: boolean,
+): void {
+  const asI = transA ? 1 : k, asP = transA ? m : 1;
+  const bsP = transB ? 1 : n, bsJ = transB ? k : 1;
+  for (let i = 0; i < m; i++) {
+    const ai = aOff + i * asI;
+    const ci = cOff + i * n;
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      let pa = ai, pb = bOff + j * bsJ;
+      for (let p = 0; p < k; p++, pa += asP, pb += bsP) s += a[pa]! * b[pb]!;
+      if (accumulate) c[ci + j] += s;
+      else c[ci + j] = s;
+    }
+  }
+}
+
 /**
  * C[cOff..] (+)= op(A[aOff..]) · op(B[bOff..]). A is m×k (k×m when transA), B is k×n (n×k when transB),
  * all contiguous.
@@ -56,6 +79,7 @@ export function gemm(
     if (!accumulate) for (let i = 0; i < m; i++) c.fill(0, cOff + i * n, cOff + i * n + n);
     return;
   }
+  if (m * n * k <= SMALL) return gemmSmall(transA, transB, m, n, k, a, aOff, b, bOff, c, cOff, accumulate);
   const mp = Math.ceil(m / 4) * 4, np = Math.ceil(n / 4) * 4;
   if (packA.length < mp * k) packA = new Float64Array(mp * k);
   if (packB.length < np * k) packB = new Float64Array(np * k);

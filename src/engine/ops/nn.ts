@@ -222,7 +222,9 @@ export function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyO
   const lp = logSoftmax(logits, classAxis);
   const c = logits.shape[classAxis]!;
   if (isFloat(target.dtype)) {
-    if (!shapeEq(target.shape, logits.shape)) throw new ShapeError('crossEntropy', 'probability targets must have the logits shape', [logits.shape, target.shape]);
+    if (!shapeEq(target.shape, logits.shape)) {
+      throw new DTypeError('crossEntropy', `target must be int32 class indices, or float class probabilities of the logits' shape ${fmt(logits.shape)}; got ${target.dtype} of shape ${fmt(target.shape)}`);
+    }
     let t = target.dtype === lp.dtype ? target : cast(target, lp.dtype);
     if (eps > 0) t = add(mul(t, 1 - eps), eps / c);
     let prod = mul(lp, t);
