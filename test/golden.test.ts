@@ -5,7 +5,8 @@ import {
   Conv4, crossEntropy, functionalCall, grad, gradMap, loadSafetensors, MLP, mseLoss, ResNet, Rng, sgdStep,
   type Module, type Tensor,
 } from '../src/index.js';
-import { relErr, repoPath } from './helpers.js';
+import { availableBackends, relErr, repoPath } from './helpers.js';
+import { withBackend } from '../src/index.js';
 
 const TOL = 1e-4;
 
@@ -60,13 +61,13 @@ function checkModel(name: string, model: Module): void {
   }
 }
 
-describe('PyTorch golden parity', () => {
+for (const backend of availableBackends()) describe(`PyTorch golden parity (${backend} backend)`, () => {
   it('Conv-4 (BatchNorm, max-pool): logits, loss, all parameter gradients, running statistics', () => {
-    checkModel('conv4', new Conv4({ rng: new Rng(0), hidden: 16 }));
+    withBackend(backend, () => checkModel('conv4', new Conv4({ rng: new Rng(0), hidden: 16 })));
   });
 
   it('ResNet (basic blocks, 1x1 downsample): logits, loss, all parameter gradients, running statistics', () => {
-    checkModel('resnet', new ResNet({ rng: new Rng(0), widths: [8, 16, 32], numClasses: 10 }));
+    withBackend(backend, () => checkModel('resnet', new ResNet({ rng: new Rng(0), widths: [8, 16, 32], numClasses: 10 })));
   });
 
   function checkMaml(name: string, model: Module, lossFn: (out: Tensor, y: Tensor) => Tensor): void {
@@ -91,11 +92,11 @@ describe('PyTorch golden parity', () => {
   }
 
   it('second-order MAML meta-gradient, MLP 1-40-40-1 (and the first-order variant)', () => {
-    checkMaml('maml_mlp', new MLP([1, 40, 40, 1], { rng: new Rng(0) }), (o, y) => mseLoss(o, y));
+    withBackend(backend, () => checkMaml('maml_mlp', new MLP([1, 40, 40, 1], { rng: new Rng(0) }), (o, y) => mseLoss(o, y)));
   });
 
   it('second-order MAML meta-gradient, Conv-4 with batch-statistics BatchNorm (and first-order)', () => {
-    checkMaml('maml_conv4', new Conv4({ rng: new Rng(0), hidden: 8, trackRunningStats: false }), (o, y) => crossEntropy(o, y));
+    withBackend(backend, () => checkMaml('maml_conv4', new Conv4({ rng: new Rng(0), hidden: 8, trackRunningStats: false }), (o, y) => crossEntropy(o, y)));
   });
 
   it('second- and first-order meta-gradients differ (the test can tell them apart)', () => {

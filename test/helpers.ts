@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { grad, noGrad, Tensor, tensor, type NestedArray } from '../src/index.js';
+import { backendInfo, grad, noGrad, Tensor, tensor, type NestedArray } from '../src/index.js';
 
 type Numeric = Tensor | number | NestedArray | ArrayLike<number>;
 
@@ -148,4 +148,42 @@ export function sharedDataDir(): string | null {
 /** Root of the repository (tests run from it via npm test). */
 export function repoPath(...parts: string[]): string {
   return join(process.cwd(), ...parts);
+}
+
+/** Backends to run parity tests on: ts always, native when the addon is built. */
+export function availableBackends(): ('ts' | 'native')[] {
+  return backendInfo().native.loaded ? ['ts', 'native'] : ['ts'];
+}
+
+/**
+ * Output, first-order vector–Jacobian products and second-order gradient–vector products of fn at the
+ * inputs (converted to `dtype`), for fixed cotangents. Used to compare backends and precisions.
+ */
+export function derivatives(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[], dtype: 'float32' | 'float64'): { out: Tensor; first: (Tensor | null)[]; second: (Tensor | null)[] } {
+  const xs = inputs.map((t) => {
+    if (t.dtype !== 'float32' && t.dtype !== 'float64') return t;
+    const c = tensor(t.dtype === dtype ? t.data.slice() : Float64Array.from(t.data), { shape: t.shape.slice(), dtype });
+    if (t.requiresGrad) c.requiresGrad = true;
+    return c;
+  });
+  const diff = xs.filter((t) => t.requiresGrad);
+  const out = fn(...xs);
+  if (!diff.length || !out.requiresGrad) return { out, first: [], second: [] };
+  const v = fixedCotangent(out.shape, dtype, 5);
+  const first = grad(out.mul(v).sum(), diff, { createGraph: true, allowUnused: true });
+  let h: Tensor | null = null;
+  first.forEach((g, k) => {
+    if (!g || !g.requiresGrad) return;
+    const term = g.mul(fixedCotangent(g.shape, dtype, 9 + k)).sum();
+    h = h ? h.add(term) : term;
+  });
+  const second = h ? grad(h as Tensor, diff, { allowUnused: true }) : diff.map(() => null);
+  return { out, first: first.map((g) => g && g.detach()), second };
+}
+
+function fixedCotangent(shape: readonly number[], dtype: 'float32' | 'float64', salt: number): Tensor {
+  const n = shape.reduce((a, d) => a * d, 1);
+  const data = dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+  for (let i = 0; i < n; i++) data[i] = Math.sin(1.7 * i + salt) * 0.9;
+  return tensor(data, { shape: shape.slice() });
 }

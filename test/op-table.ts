@@ -102,6 +102,16 @@ export const OPS: OpCase[] = [
     ref: (a, b) => map((x, y, c) => (c ? x : y), a, b, { data: Float64Array.from([1, 0, 1]), shape: [3] }),
   },
   { name: 'x*x uses both contributions', inputs: (r) => [g([4], r)], fn: (x) => A.mul(x, x), ref: (x) => map((v) => v * v, x) },
+  // comparisons and other non-differentiable ops (forward only)
+  { name: 'eq/gt/le compare', inputs: (r) => [g([2, 3], r, { grad: false })], fn: (x) => A.logicalAnd(x.gt(-0.5), x.le(0.5)).int(), ref: (x) => map((v) => (v > -0.5 && v <= 0.5 ? 1 : 0), x), noGrad: true },
+  { name: 'argmax axis 1', inputs: (r) => [g([3, 4], r, { grad: false })], fn: (x) => A.argmax(x, 1), ref: (x) => ({ data: Float64Array.from([0, 1, 2].map((i) => { const row = Array.from(x.data.slice(i * 4, i * 4 + 4)); return row.indexOf(Math.max(...row)); })), shape: [3] }), noGrad: true },
+  { name: 'oneHot', inputs: () => [], fn: () => A.oneHot(A.tensor([2, 0], { dtype: 'int32' }), 3), ref: () => ({ data: Float64Array.of(0, 0, 1, 1, 0, 0), shape: [2, 3] }), noGrad: true },
+  { name: 'squeeze/unsqueeze/flatten', inputs: (r) => [g([2, 1, 3], r)], fn: (x) => A.flatten(A.unsqueeze(A.squeeze(x, 1), 0), 1), ref: (x) => ({ data: x.data, shape: [1, 6] }) },
+  {
+    name: 'dropout p=0.4 (seeded mask)', inputs: (r) => [g([4, 5], r)], fn: (x) => A.dropout(x, 0.4, new Rng(77)),
+    ref: (x) => { const rr = new Rng(77); return map((v) => (rr.uniform() < 0.4 ? 0 : v / 0.6), x); },
+  },
+  { name: 'globalAvgPool2d', inputs: (r) => [g([2, 3, 3, 2], r)], fn: (x) => A.globalAvgPool2d(x), ref: (x) => map((v) => v / 6, reduceAxes(x, [2, 3], false, (a, v) => a + v, 0)) },
   // reductions
   { name: 'sum all', inputs: (r) => [g([3, 4], r)], fn: (x) => A.sum(x), ref: (x) => sumRef(allAxes(x), false)(x) },
   { name: 'sum axis 1 keepdims', inputs: (r) => [g([2, 3, 4], r)], fn: (x) => A.sum(x, 1, true), ref: sumRef([1], true) },
