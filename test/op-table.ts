@@ -240,6 +240,15 @@ export const OPS: OpCase[] = [
     },
   },
   {
+    name: 'batchNorm training [5,2] no affine', inputs: (r) => [g([5, 2], r)],
+    fn: (x) => A.batchNorm(x, null, null, null, null, { training: true, eps: 1e-3 }),
+    ref: (x) => {
+      const m = reduceAxes(x, [0], true, (a, v) => a + v / 5, 0);
+      const v = reduceAxes(map((a, mm) => (a - mm) ** 2 / 5, x, m), [0], true, (a, q) => a + q, 0);
+      return map((a, mm, vv) => (a - mm) / Math.sqrt(vv + 1e-3), x, m, v);
+    },
+  },
+  {
     name: 'batchNorm eval', inputs: (r) => [g([3, 2], r)],
     fn: (x) => A.batchNorm(x, A.tensor([0.5, -1], { dtype: 'float64' }), A.tensor([2, 0.5], { dtype: 'float64' }), null, null, { training: false }),
     ref: (x) => map((a, mm, vv) => (a - mm) / Math.sqrt(vv + 1e-5), x, { data: Float64Array.of(0.5, -1), shape: [2] }, { data: Float64Array.of(2, 0.5), shape: [2] }),

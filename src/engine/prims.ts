@@ -1,5 +1,5 @@
 // The closed set of differentiable primitives and the parameters each one carries.
-import type { DType } from './dtype.js';
+import type { DType, FloatArray } from './dtype.js';
 
 export interface ConvParams {
   stride: [number, number];
@@ -51,6 +51,14 @@ export interface PrimParams {
   conv2dBackwardFilter: ConvParams & { weightShape: number[] };
   avgPool2d: PoolParams;
   avgPool2dBackward: PoolParams & { inputShape: number[] };
+  // fused
+  /** inputs: g, x (not differentiated); out = x > 0 ? g : 0 */
+  reluBackward: null;
+  /**
+   * training-mode batch norm over all dims but 1; inputs: x, then weight and bias when present.
+   * mean/invstd are the batch statistics the forward kernel computed (constants for the fast backward).
+   */
+  batchNormTrain: { eps: number; hasWeight: boolean; hasBias: boolean; mean: FloatArray; invstd: FloatArray };
 }
 
 export type Prim = keyof PrimParams;

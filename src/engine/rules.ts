@@ -26,7 +26,8 @@ export const rules: { [P in Prim]: Rule<P> } = {
   cos: (g, { inputs: [x] }) => [o.neg(o.mul(g, o.sin(x!)))],
   tanh: (g, { output }) => [o.mul(g, o.sub(1, o.mul(output, output)))],
   sigmoid: (g, { output }) => [o.mul(g, o.mul(output, o.sub(1, output)))],
-  relu: (g, { inputs: [x] }) => [o.mul(g, constMask(o.gt(x!, 0), g.dtype))],
+  relu: (g, { inputs: [x] }) => [o.reluBackward(g, x!)],
+  reluBackward: (g, { inputs: [, x] }) => [o.reluBackward(g, x!), null],
   erf: (g, { inputs: [x] }) => [o.mul(g, o.mul(o.exp(o.neg(o.mul(x!, x!))), 2 / Math.sqrt(Math.PI)))],
 
   add: (g, { inputs: [a, b], needs }) => [needs[0] ? o.sumTo(g, a!.shape) : null, needs[1] ? o.sumTo(g, b!.shape) : null],
@@ -121,6 +122,7 @@ export const rules: { [P in Prim]: Rule<P> } = {
   ],
   avgPool2d: (g, { inputs: [x], params }) => [o.avgPool2dBackwardPrim(g, { ...poolOnly(params), inputShape: x!.shape.slice() })],
   avgPool2dBackward: (g, { params }) => [o.avgPool2dPrim(g, poolOnly(params))],
+  batchNormTrain: (g, { inputs, params, needs }) => o.batchNormTrainGrads(g, inputs, params, needs),
 };
 
 function keepShape(x: Tensor, axes: readonly number[]): number[] {

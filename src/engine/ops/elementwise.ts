@@ -1,7 +1,7 @@
 // Element-wise ops: unary and broadcasting binary primitives, comparisons, where, and compositions of them.
 import type { BinaryOp, CompareOp } from '../../backend/types.js';
 import { record } from '../autograd.js';
-import { isFloat, promote, type DType } from '../dtype.js';
+import { isFloat, promote, type DType, type FloatArray } from '../dtype.js';
 import { DTypeError } from '../errors.js';
 import type { Prim } from '../prims.js';
 import { broadcastShapes, fmt } from '../shape.js';
@@ -33,6 +33,13 @@ export const tanh = (x: Tensor): Tensor => unaryPrim('tanh', x);
 export const sigmoid = (x: Tensor): Tensor => unaryPrim('sigmoid', x);
 export const relu = (x: Tensor): Tensor => unaryPrim('relu', x, true);
 export const erf = (x: Tensor): Tensor => unaryPrim('erf', x);
+
+/** relu's gradient: g where x > 0, else 0 (a primitive so relu's backward is one pass). */
+export function reluBackward(g: Tensor, x: Tensor): Tensor {
+  const out = empty(g.shape, g.dtype);
+  kernels().reluBackward(g.data as FloatArray, (x.dtype === g.dtype ? x : cast(x, g.dtype)).data as FloatArray, out.data as FloatArray);
+  return record('reluBackward', [g, x], null, out);
+}
 
 /** Non-differentiable element-wise helpers (sign, floor, ...): constant results. */
 function unaryConst(op: 'sign' | 'step' | 'floor' | 'ceil' | 'round', x: Tensor): Tensor {

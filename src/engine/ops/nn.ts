@@ -1,11 +1,12 @@
 // Neural-network functions composed from primitives: activations, normalisation, dropout, losses, distances.
-import { noGrad } from '../autograd.js';
-import { isFloat } from '../dtype.js';
+import { isGradEnabled, noGrad, record } from '../autograd.js';
+import { allocate, isFloat, type FloatArray } from '../dtype.js';
 import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
 import type { Rng } from '../rng.js';
 import { fmt, normAxis, shapeEq } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { empty, requireFloat } from './core.js';
+import { empty, kernels, requireFloat } from './core.js';
+import type { PrimParams } from '../prims.js';
 import {
   abs, add, cast, div, erf, exp, gt, log, maximum, minimum, mul, ne, neg, relu, sigmoid, sqrt, sub, tanh, where,
 } from './elementwise.js';
@@ -70,10 +71,64 @@ export interface BatchNormOptions {
   numBatchesTracked?: Tensor | null;
 }
 
+function bnView(x: Tensor): [number, number, number] {
+  const n = x.shape[0]!, c = x.shape[1]!;
+  return [n, c, n * c === 0 ? 0 : x.numel() / (n * c)];
+}
+
 /**
- * Batch normalisation (Ioffe & Szegedy 2015) over all dims but 1. Training uses batch statistics and,
- * when running buffers are given, updates them in place (unbiased variance, momentum 0.1 by default);
- * eval uses the running statistics. Composed from primitives, so it is differentiable to any order.
+ * Primitive: training-mode batch norm with batch statistics, fused (one kernel forward, one backward).
+ * Returns the output and the per-channel batch mean and 1/√(var + eps).
+ */
+export function batchNormTrainPrim(x: Tensor, weight: Tensor | null, bias: Tensor | null, eps: number): { y: Tensor; mean: FloatArray; invstd: FloatArray } {
+  const [n, c, hw] = bnView(x);
+  const w = weight && weight.dtype !== x.dtype ? cast(weight, x.dtype) : weight;
+  const b = bias && bias.dtype !== x.dtype ? cast(bias, x.dtype) : bias;
+  const out = empty(x.shape, x.dtype);
+  const mean = allocate(x.dtype, c) as FloatArray, invstd = allocate(x.dtype, c) as FloatArray;
+  kernels().batchNormTrainForward(x.data as FloatArray, (w?.data ?? null) as FloatArray | null, (b?.data ?? null) as FloatArray | null, n, c, hw, eps, out.data as FloatArray, mean, invstd);
+  const inputs = [x, ...(w ? [w] : []), ...(b ? [b] : [])];
+  const y = record('batchNormTrain', inputs, { eps, hasWeight: !!w, hasBias: !!b, mean, invstd }, out);
+  return { y, mean, invstd };
+}
+
+/**
+ * Gradients of batchNormTrain: the fused kernel when the backward pass is not recorded, otherwise the
+ * same formulas composed from ops (so MAML can differentiate through them):
+ * x̂ = (x − μ)/σ, gb = Σg, gw = Σ g·x̂, gx = (w/σ)·(g − mean(g) − x̂·mean(g·x̂)).
+ * @internal used by the derivative table
+ */
+export function batchNormTrainGrads(g: Tensor, inputs: readonly Tensor[], p: PrimParams['batchNormTrain'], needs: boolean[]): (Tensor | null)[] {
+  const x = inputs[0]!;
+  const w = p.hasWeight ? inputs[1]! : null;
+  const [n, c, hw] = bnView(x);
+  const wantX = needs[0]!, wantW = p.hasWeight && needs[1]!, wantB = p.hasBias && needs[p.hasWeight ? 2 : 1]!;
+  if (!isGradEnabled()) {
+    const dx = empty(x.shape, x.dtype);
+    const dw = wantW ? empty([c], x.dtype) : null, db = wantB ? empty([c], x.dtype) : null;
+    kernels().batchNormBackward(x.data as FloatArray, (g.dtype === x.dtype ? g : cast(g, x.dtype)).data as FloatArray, p.mean, p.invstd,
+      (w?.data ?? null) as FloatArray | null, n, c, hw, dx.data as FloatArray, (dw?.data ?? null) as FloatArray | null, (db?.data ?? null) as FloatArray | null);
+    return [wantX ? dx : null, ...(p.hasWeight ? [dw] : []), ...(p.hasBias ? [db] : [])];
+  }
+  const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
+  const bshape = x.shape.map((d, i) => (i === 1 ? d : 1));
+  const m = mean(x, axes, true);
+  const d = sub(x, m);
+  const inv = div(1, sqrt(add(mean(mul(d, d), axes, true), p.eps)));
+  const xhat = mul(d, inv);
+  const gxhat = mul(g, xhat);
+  let gx: Tensor | null = null;
+  if (wantX) {
+    const scale = w ? mul(reshape(w, bshape), inv) : inv;
+    gx = mul(scale, sub(sub(g, mean(g, axes, true)), mul(xhat, mean(gxhat, axes, true))));
+  }
+  return [gx, ...(p.hasWeight ? [wantW ? sum(gxhat, axes) : null] : []), ...(p.hasBias ? [wantB ? sum(g, axes) : null] : [])];
+}
+
+/**
+ * Batch normalisation (Ioffe & Szegedy 2015) over all dims but 1. Training uses batch statistics (a fused
+ * primitive, differentiable to any order) and, when running buffers are given, updates them in place
+ * (unbiased variance, momentum 0.1 by default); eval uses the running statistics.
  */
 export function batchNorm(
   x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, weight: Tensor | null, bias: Tensor | null,
@@ -83,42 +138,36 @@ export function batchNorm(
   if (x.ndim < 2) throw new ShapeError('batchNorm', 'input needs at least 2 dims [N, C, ...]', [x.shape]);
   const c = x.shape[1]!;
   const eps = opts.eps ?? 1e-5;
-  const axes = x.shape.map((_, i) => i).filter((i) => i !== 1);
   const bshape = x.shape.map((d, i) => (i === 1 ? d : 1));
   for (const [name, t] of [['runningMean', runningMean], ['runningVar', runningVar], ['weight', weight], ['bias', bias]] as const) {
     if (t && (t.ndim !== 1 || t.shape[0] !== c)) throw new ShapeError('batchNorm', `${name} must be [${c}]`, [x.shape, t.shape]);
   }
-  let y: Tensor;
   if (opts.training) {
-    const n = x.numel() / c;
-    if (n <= 1) throw new ShapeError('batchNorm', `expected more than 1 value per channel when training, got input ${fmt(x.shape)}`, [x.shape]);
-    const m = mean(x, axes, true);
-    const d = sub(x, m);
-    const v = mean(mul(d, d), axes, true);
-    y = mul(d, div(1, sqrt(add(v, eps))));
+    const count = x.numel() / c;
+    if (count <= 1) throw new ShapeError('batchNorm', `expected more than 1 value per channel when training, got input ${fmt(x.shape)}`, [x.shape]);
+    const { y, mean: md, invstd } = batchNormTrainPrim(x, weight, bias, eps);
     if (runningMean && runningVar) {
-      noGrad(() => {
-        let mom = opts.momentum === undefined ? 0.1 : opts.momentum;
-        if (opts.numBatchesTracked) {
-          opts.numBatchesTracked.data[0]! += 1;
-          opts.numBatchesTracked._version++;
-          if (mom === null) mom = 1 / opts.numBatchesTracked.data[0]!;
-        }
-        if (mom === null) mom = 0.1;
-        const md = m.data, vd = v.data, rm = runningMean.data, rv = runningVar.data;
-        const unbias = n / (n - 1);
-        for (let i = 0; i < c; i++) {
-          rm[i] = (1 - mom) * rm[i]! + mom * md[i]!;
-          rv[i] = (1 - mom) * rv[i]! + mom * vd[i]! * unbias;
-        }
-        runningMean._version++;
-        runningVar._version++;
-      });
+      let mom = opts.momentum === undefined ? 0.1 : opts.momentum;
+      if (opts.numBatchesTracked) {
+        opts.numBatchesTracked.data[0]! += 1;
+        opts.numBatchesTracked._version++;
+        if (mom === null) mom = 1 / opts.numBatchesTracked.data[0]!;
+      }
+      if (mom === null) mom = 0.1;
+      const rm = runningMean.data, rv = runningVar.data;
+      const unbias = count / (count - 1);
+      for (let i = 0; i < c; i++) {
+        const varBiased = 1 / (invstd[i]! * invstd[i]!) - eps;
+        rm[i] = (1 - mom) * rm[i]! + mom * md[i]!;
+        rv[i] = (1 - mom) * rv[i]! + mom * varBiased * unbias;
+      }
+      runningMean._version++;
+      runningVar._version++;
     }
-  } else {
-    if (!runningMean || !runningVar) throw new ArgumentError('batchNorm', 'eval mode needs running statistics');
-    y = mul(sub(x, reshape(runningMean, bshape)), reshape(div(1, sqrt(add(runningVar, eps))), bshape));
+    return y;
   }
+  if (!runningMean || !runningVar) throw new ArgumentError('batchNorm', 'eval mode needs running statistics');
+  let y = mul(sub(x, reshape(runningMean, bshape)), reshape(div(1, sqrt(add(runningVar, eps))), bshape));
   if (weight) y = mul(y, reshape(weight, bshape));
   if (bias) y = add(y, reshape(bias, bshape));
   return y;
