@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { readdirSync, statSync } from 'node:fs';
 import { ArgumentError } from '../engine/errors.js';
-import { fileExists, readFileBytes, sha256Bytes, writeFileAtomic } from './io.js';
+import { fileExists, readFileBytes, sha256Bytes, sha256File, writeFileAtomic } from './io.js';
 
 const MAGIC = 'ADLCACHE';
 const VERSION = 1;
@@ -131,4 +131,35 @@ function decode(b: Buffer): CacheEntry {
     arrays[r.name] = new Ctor(data.buffer, r.offset, r.length);
   }
   return { meta: head.meta, arrays };
+}
+
+/**
+ * Read `kind` decoded from `files` with `options` from the cache in `cacheDir`, or build it, store it and return it.
+ * `cacheDir === false` always builds. The key is the sha256 of the files' bytes plus the options.
+ */
+export function cachedBuild(
+  cacheDir: string | false | undefined,
+  kind: string,
+  files: readonly string[],
+  options: unknown,
+  build: () => CacheEntry,
+): CacheEntry & { fromCache: boolean; key: string | null } {
+  if (cacheDir === false) return { ...build(), fromCache: false, key: null };
+  const cache = new DatasetCache(cacheDir ?? defaultCacheDir());
+  const key = cacheKey(kind, sha256Files(files), options);
+  const hit = cache.read(key);
+  if (hit) return { ...hit, fromCache: true, key };
+  const built = build();
+  cache.write(key, built.meta, built.arrays);
+  return { ...built, fromCache: false, key };
+}
+
+/** Whether `cachedBuild` would hit for these inputs. */
+export function isCached(cacheDir: string | false | undefined, kind: string, files: readonly string[], options: unknown): boolean {
+  if (cacheDir === false) return false;
+  return new DatasetCache(cacheDir ?? defaultCacheDir()).has(cacheKey(kind, sha256Files(files), options));
+}
+
+function sha256Files(files: readonly string[]): string {
+  return sha256File(...files);
 }
