@@ -148,7 +148,7 @@ export class EpisodeSampler {
 
   /**
    * A fixed set of `count` evaluation episodes for `seed`: episode i is drawn from its own stream
-   * `new Rng(seed).fork('episodes').fork(i)`, so it does not depend on `count` or on the order episodes are read.
+   * `new Rng(seed).fork('episode/' + i)`, so it does not depend on `count` or on the order episodes are read.
    */
   fixed(seed: number, count: number): FixedEpisodeSet {
     positiveInt('EpisodeSampler.fixed', 'count', count, 1);
@@ -161,8 +161,9 @@ export class FixedEpisodeSet {
   readonly length: number;
   readonly all: readonly EpisodeIndices[];
   constructor(readonly sampler: EpisodeSampler, readonly seed: number, count: number) {
-    const base = new Rng(seed).fork('episodes');
-    this.all = Array.from({ length: count }, (_, i) => sampler.sampleIndices(base.fork(i)));
+    // one fork of a freshly seeded generator per episode (a fork of a fork would not see the seed)
+    const root = new Rng(seed);
+    this.all = Array.from({ length: count }, (_, i) => sampler.sampleIndices(root.fork(`episode/${i}`)));
     this.length = count;
   }
 
