@@ -30,8 +30,12 @@ export interface Episode {
   ways: number;
   shots: number;
   queries: number;
-  indices: EpisodeIndices;
+  /** The dataset indices behind the episode; null for generated tasks (e.g. `GaussianClassTasks`). */
+  indices: EpisodeIndices | null;
 }
+
+/** An episode drawn from a dataset: its indices are always known. */
+export type DatasetEpisode = Episode & { indices: EpisodeIndices };
 
 /** Options of the episode sampler. */
 export interface EpisodeOptions extends BatchOptions {
@@ -120,7 +124,7 @@ export class EpisodeSampler {
   }
 
   /** Turn indices into tensors. */
-  materialize(ix: EpisodeIndices): Episode {
+  materialize(ix: EpisodeIndices): DatasetEpisode {
     const { ways, shots, queries } = this;
     const part = (idx: Int32Array, per: number): Batch => {
       const labels = Int32Array.from(idx, (_, j) => Math.floor(j / per));
@@ -136,12 +140,12 @@ export class EpisodeSampler {
   }
 
   /** One episode drawn from `rng`. */
-  sample(rng: Rng): Episode {
+  sample(rng: Rng): DatasetEpisode {
     return this.materialize(this.sampleIndices(rng));
   }
 
   /** `n` episodes drawn one after another from `rng` (a meta-batch). */
-  batch(rng: Rng, n: number): Episode[] {
+  batch(rng: Rng, n: number): DatasetEpisode[] {
     positiveInt('EpisodeSampler.batch', 'n', n, 1);
     return Array.from({ length: n }, () => this.sample(rng));
   }
@@ -167,12 +171,12 @@ export class FixedEpisodeSet {
     this.length = count;
   }
 
-  get(i: number): Episode {
+  get(i: number): DatasetEpisode {
     if (!Number.isInteger(i) || i < 0 || i >= this.length) throw new ArgumentError('FixedEpisodeSet.get', `index ${i} out of range [0, ${this.length})`);
     return this.sampler.materialize(this.all[i]!);
   }
 
-  *[Symbol.iterator](): Generator<Episode> {
+  *[Symbol.iterator](): Generator<DatasetEpisode> {
     for (let i = 0; i < this.length; i++) yield this.get(i);
   }
 

@@ -2,7 +2,7 @@
 import { tensor } from '../engine/create.js';
 import { FormatError } from '../engine/errors.js';
 import type { Batch } from './dataset.js';
-import type { Episode } from './episodes.js';
+import type { DatasetEpisode } from './episodes.js';
 import { decodePng, type Image } from './image.js';
 import { invert, resize, writeFloat, type ResizeFilter } from './transforms.js';
 import { ZipArchive } from './zip.js';
@@ -84,7 +84,7 @@ function toBatch(images: Image[], labels: ArrayLike<number>): Batch {
  * The runs as fixed 20-way 1-shot episodes: support = the 20 training images (labels 0..19),
  * query = the 20 test items labelled with their answers. Identical on every machine (no randomness).
  */
-export function oneShotEpisodes(runs: readonly OneShotRun[]): Episode[] {
+export function oneShotEpisodes(runs: readonly OneShotRun[]): DatasetEpisode[] {
   return runs.map((r) => {
     const ways = r.training.length;
     const support = Int32Array.from({ length: ways }, (_, k) => k);

@@ -103,7 +103,6 @@ test('MAML rotations: one random quarter turn per class per task, applied to all
     const rot = ep.indices.rotations!;
     assert.equal(rot.length, 5);
     if (new Set(rot).size > 1) mixed++;
-    // pixel (0,0) = 255 only for rotation 1 (ccw: top-left ← top-right... ) — check via the marker at index 1
     for (let j = 0; j < 10; j++) {
       const k = Math.floor(j / 2);
       const x = ep.support.x.data.subarray(j * 9, j * 9 + 9) as Float32Array;
