@@ -1,11 +1,12 @@
 // The adaptlab command line: dispatch to commands, map errors to exit codes (0 ok, 1 failed, 2 usage).
 import { AdaptlabError } from '../engine/errors.js';
 import { UsageError, type Command } from './command.js';
+import { data } from './data.js';
 import { doctor } from './doctor.js';
 import { bold } from './output.js';
 import { packageVersion } from './version.js';
 
-export const COMMANDS: Command[] = [doctor];
+export const COMMANDS: Command[] = [doctor, data];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -32,7 +32,7 @@ export const SEVERITY_TABLE: Record<Corruption, readonly (readonly number[])[]> 
   fog: [[0.2, 3], [0.5, 3], [0.75, 2.5], [1, 2], [1.5, 1.75]], // fog amount, wibble decay
   pixelate: [[0.95], [0.9], [0.85], [0.75], [0.65]],
   jpeg_compression: [[80], [65], [58], [50], [40]],
-  elastic_transform: [[0.4], [0.7], [1.0], [1.4], [1.9]], // RMS displacement (px)
+  elastic_transform: [[0.5], [0.9], [1.3], [1.8], [2.4]], // RMS displacement (px)
 };
 
 type Planes = { data: Float64Array; c: number; h: number; w: number };
