@@ -2,3 +2,4 @@
 export * from './engine/index.js';
 export { setBackend, backendInfo, withBackend } from './backend/index.js';
 export type { BackendName, BackendInfo } from './backend/index.js';
+export * from './data/index.js';
