@@ -129,15 +129,27 @@ export async function fetchFile(file: RemoteFile, dir: string, opts: FetchOption
   await new Promise<void>((resolve, reject) => {
     const out = createWriteStream(part, { flags: resumed ? 'a' : 'w' });
     let received = start;
+    let failure: Error | null = null;
+    // on a lost connection keep what arrived: flush it into the .part file so the next fetch resumes from there
+    const lost = (why: string): void => {
+      if (failure) return;
+      failure = new DownloadError(url, `connection lost after ${received} bytes (${why}); run fetch again to resume`);
+      res.body.unpipe(out);
+      out.end();
+    };
     res.body.on('data', (chunk: Buffer) => {
       received += chunk.length;
       opts.onProgress?.(file, received, total);
     });
-    res.body.on('error', (err) => { out.destroy(); reject(new DownloadError(url, `connection lost after ${received} bytes (${err.message}); run fetch again to resume`)); });
-    res.body.on('aborted', () => { out.destroy(); reject(new DownloadError(url, `connection lost after ${received} bytes; run fetch again to resume`)); });
-    out.on('error', (err) => reject(new FormatError(part, `cannot write (${err.message})`)));
-    out.on('finish', () => {
-      if (total !== null && received < total) reject(new DownloadError(url, `connection closed after ${received} of ${total} bytes; run fetch again to resume`));
+    res.body.on('error', (err) => lost(err.message));
+    res.body.on('aborted', () => lost('aborted'));
+    out.on('error', (err) => {
+      failure ??= new FormatError(part, `cannot write (${err.message})`);
+      reject(failure);
+    });
+    out.on('close', () => {
+      if (failure) reject(failure);
+      else if (total !== null && received < total) reject(new DownloadError(url, `connection closed after ${received} of ${total} bytes; run fetch again to resume`));
       else resolve();
     });
     res.body.pipe(out);
