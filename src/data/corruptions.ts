@@ -4,6 +4,7 @@ import { ArgumentError } from '../engine/errors.js';
 import { Rng } from '../engine/rng.js';
 import { checkIndex, type ClassificationDataset, type LabeledImage } from './dataset.js';
 import type { Image } from './image.js';
+import { alike } from './transforms.js';
 
 /** The corruptions, named as in Hendrycks & Dietterich (2019). */
 export const CORRUPTIONS = [
@@ -43,7 +44,7 @@ function toPlanes(img: Image<Uint8Array | Float32Array>): Planes {
 }
 
 function fromPlanes<A extends Uint8Array | Float32Array>(p: Planes, like: Image<A>): Image<A> {
-  const out = new (like.data.constructor as new (n: number) => A)(p.data.length);
+  const out = alike(like.data, p.data.length);
   const isByte = out instanceof Uint8Array;
   for (let i = 0; i < p.data.length; i++) {
     const v = Math.min(1, Math.max(0, p.data[i]!));

@@ -44,8 +44,8 @@ export function parseIdx(b: Uint8Array, file = '<idx>'): IdxArray {
   if (n * size < have) throw new FormatError(file, `IDX file has ${have - n * size} bytes after the ${shape.join('×')} values the header declares`);
   let data: IdxArray['data'];
   switch (type) {
-    case 'uint8': data = Uint8Array.prototype.slice.call(b, headerLen, headerLen + n); break;
-    case 'int8': data = new Int8Array(Uint8Array.prototype.slice.call(b, headerLen, headerLen + n).buffer); break;
+    case 'uint8': data = new Uint8Array(b.subarray(headerLen, headerLen + n)); break; // a plain copy, never a Buffer view
+    case 'int8': data = new Int8Array(new Uint8Array(b.subarray(headerLen, headerLen + n)).buffer); break;
     case 'int16': data = new Int16Array(n); for (let i = 0; i < n; i++) data[i] = dv.getInt16(headerLen + 2 * i, false); break;
     case 'int32': data = new Int32Array(n); for (let i = 0; i < n; i++) data[i] = dv.getInt32(headerLen + 4 * i, false); break;
     case 'float32': data = new Float32Array(n); for (let i = 0; i < n; i++) data[i] = dv.getFloat32(headerLen + 4 * i, false); break;

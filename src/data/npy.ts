@@ -162,8 +162,8 @@ function decodeData(file: string, h: NpyHeader, bytes: Uint8Array, n: number): N
       for (let i = 0; i < n; i++) out[i] = bytes[i] !== 0 ? 1 : 0;
       return out;
     }
-    case 'uint8': return Uint8Array.prototype.slice.call(bytes, 0, n);
-    case 'int8': return new Int8Array(Uint8Array.prototype.slice.call(bytes, 0, n).buffer);
+    case 'uint8': return new Uint8Array(bytes.subarray(0, n)); // a plain copy, never a Buffer view
+    case 'int8': return new Int8Array(new Uint8Array(bytes.subarray(0, n)).buffer);
     case 'float16': {
       const out = new Float32Array(n);
       for (let i = 0; i < n; i++) out[i] = halfToFloat(dv.getUint16(2 * i, le));

@@ -2,6 +2,16 @@
 import { ArgumentError } from '../engine/errors.js';
 import type { Image } from './image.js';
 
+/** A new zeroed array of the same element type (plain Uint8Array even for a Node Buffer). */
+export function alike<A extends Uint8Array | Float32Array>(a: A, n: number): A {
+  return (a instanceof Float32Array ? new Float32Array(n) : new Uint8Array(n)) as A;
+}
+
+/** A copy with its own memory (`Buffer#slice` would share it). */
+export function copyOf<A extends Uint8Array | Float32Array>(a: A): A {
+  return (a instanceof Float32Array ? new Float32Array(a) : new Uint8Array(a)) as A;
+}
+
 /** Resampling filters: `box` (area average), `triangle` (bilinear), `lanczos3`; all anti-aliased when shrinking. */
 export type ResizeFilter = 'box' | 'triangle' | 'lanczos3';
 
@@ -66,7 +76,7 @@ function coefficients(inSize: number, outSize: number, filter: ResizeFilter): Co
 export function resize<A extends Uint8Array | Float32Array>(img: Image<A>, height: number, width: number, filter: ResizeFilter = 'triangle'): Image<A> {
   if (!Number.isInteger(height) || !Number.isInteger(width) || height < 1 || width < 1) throw new ArgumentError('resize', `size must be positive integers, got ${height}×${width}`);
   const { channels: c, height: h, width: w, data } = img;
-  if (h === height && w === width) return { ...img, data: data.slice() as A };
+  if (h === height && w === width) return { ...img, data: copyOf(data) };
   const cx = coefficients(w, width, filter), cy = coefficients(h, height, filter);
   const out = (data instanceof Uint8Array ? new Uint8Array(c * height * width) : new Float32Array(c * height * width)) as A;
   const tmp = new Float64Array(h * width);
@@ -132,7 +142,7 @@ function verticalF32(tmp: Float64Array, width: number, height: number, cy: Coeff
 
 /** 255 − v for uint8 (or 1 − v for float): Omniglot's black-on-white becomes ink = bright. */
 export function invert<A extends Uint8Array | Float32Array>(img: Image<A>): Image<A> {
-  const out = img.data.slice() as A;
+  const out = copyOf(img.data);
   const top = img.data instanceof Uint8Array ? 255 : 1;
   for (let i = 0; i < out.length; i++) out[i] = top - out[i]!;
   return { ...img, data: out };
@@ -148,7 +158,7 @@ export function rotate90<A extends Uint8Array | Float32Array>(img: Image<A>, k: 
   if (r === 0) return img;
   const { channels: c, height: h, width: w, data } = img;
   const oh = r === 2 ? h : w, ow = r === 2 ? w : h;
-  const out = new (data.constructor as new (n: number) => A)(data.length);
+  const out = alike(data, data.length);
   for (let ch = 0; ch < c; ch++) {
     const s = ch * h * w;
     for (let y = 0; y < h; y++) {

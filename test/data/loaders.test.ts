@@ -14,6 +14,7 @@ import { decodeImage, decodePng, encodePng } from '../../src/data/image.js';
 import { imageFolder, loadImageFolder } from '../../src/data/imagefolder.js';
 import { FASHION_MNIST_CLASSES, loadIdxPair, loadMnistIdx, loadMnistPackage } from '../../src/data/mnist.js';
 import { invert, resize, rotate90 } from '../../src/data/transforms.js';
+import { parseIdx } from '../../src/data/idx.js';
 import { needShared, shared, tempDir } from './helpers.js';
 
 test('mnist package: 10,000 digits load everywhere, 1×28×28, all ten classes', () => {
@@ -199,4 +200,16 @@ test('cache: a damaged cache file is a miss and gets rewritten', () => {
   } finally {
     cleanup();
   }
+});
+
+test('transforms never write into a Buffer-backed source; loaders hand out plain Uint8Arrays', () => {
+  const src = Buffer.from([0, 10, 20, 30]);
+  const img = { data: src.subarray(0, 4), channels: 1, height: 2, width: 2 };
+  const inv = invert(img);
+  assert.deepEqual([...src], [0, 10, 20, 30], 'invert copies');
+  assert.ok(!Buffer.isBuffer(inv.data));
+  assert.ok(!Buffer.isBuffer(rotate90(img, 1).data));
+  assert.ok(!Buffer.isBuffer(resize(img, 2, 2).data));
+  const idx = Buffer.concat([Buffer.from([0, 0, 8, 1, 0, 0, 0, 2]), Buffer.from([5, 6])]);
+  assert.ok(!Buffer.isBuffer(parseIdx(idx, 'x').data));
 });
