@@ -6,6 +6,7 @@ import https from 'node:https';
 import { dirname, join } from 'node:path';
 import { ArgumentError, DownloadError, FormatError } from '../engine/errors.js';
 import { fileExists } from './io.js';
+import { extractTar } from './tar.js';
 import { SOURCES, type RemoteFile } from './sources.js';
 
 export interface FetchOptions {
@@ -23,6 +24,8 @@ export interface FetchResult {
   /** `present`: already there and verified; `downloaded`; `resumed`: continued a partial download. */
   status: 'present' | 'downloaded' | 'resumed';
   verified: 'sha256' | 'md5';
+  /** Files unpacked from an archive (`extract`), if any. */
+  extracted?: number;
 }
 
 async function hashFile(file: string, algo: 'sha256' | 'md5'): Promise<string> {
@@ -83,9 +86,16 @@ function request(url: string, headers: Record<string, string>, timeoutMs: number
  * Download one file into `dir/<file.path>`: resumes a `.part` left by an interrupted download with an HTTP Range
  * request, verifies the sha256 (or md5) and only then renames the `.part` into place. A file already present with
  * the right checksum is kept. A checksum mismatch deletes the `.part` and throws a `FormatError` naming the file.
+ * Archives marked `extract: 'tar'` are then unpacked next to the download.
  * @example await fetchFile(SOURCES['omniglot-runs'].files[0], '/data');
  */
 export async function fetchFile(file: RemoteFile, dir: string, opts: FetchOptions = {}): Promise<FetchResult> {
+  const r = await download(file, dir, opts);
+  if (file.extract === 'tar') r.extracted = extractTar(r.path, dirname(r.path)).length;
+  return r;
+}
+
+async function download(file: RemoteFile, dir: string, opts: FetchOptions): Promise<FetchResult> {
   const check = expected(file);
   const dest = join(dir, file.path);
   const part = `${dest}.part`;

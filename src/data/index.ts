@@ -20,5 +20,6 @@ export * from './tasks.js';
 export * from './grid.js';
 export * from './sources.js';
 export * from './fetch.js';
+export * from './tar.js';
 export * from './registry.js';
 export { readFileBytes, sha256File, writeFileAtomic } from './io.js';

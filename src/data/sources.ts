@@ -8,6 +8,8 @@ export interface RemoteFile {
   sha256?: string;
   md5?: string;
   bytes?: number;
+  /** Unpack this archive next to it after verification (the CIFAR binaries come as .tar.gz). */
+  extract?: 'tar';
 }
 
 export interface DatasetSource {
@@ -22,6 +24,7 @@ const NPZ = 'https://github.com/bitsandscraps/omniglot/raw/b0481240b7eb42393285a
 const SNELL = 'https://github.com/jakesnell/prototypical-networks/raw/c9bb4d258267c11cb6e23f0a19242d24ca98ad8a/data/omniglot/splits/vinyals';
 const MNIST = 'https://ossci-datasets.s3.amazonaws.com/mnist';
 const FASHION = 'http://fashion-mnist.s3-website.eu-central-1.amazonaws.com';
+const CIFAR = 'https://www.cs.toronto.edu/~kriz';
 
 /**
  * Named datasets for `adaptlab data fetch`. Checksums: sha256 where shared/data/README.md records one, else the md5
@@ -88,5 +91,15 @@ export const SOURCES: Record<string, DatasetSource> = {
       { path: 'fashion-mnist/t10k-images-idx3-ubyte.gz', url: `${FASHION}/t10k-images-idx3-ubyte.gz`, bytes: 4422102, sha256: '346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073' },
       { path: 'fashion-mnist/t10k-labels-idx1-ubyte.gz', url: `${FASHION}/t10k-labels-idx1-ubyte.gz`, bytes: 5148, sha256: '67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5' },
     ],
+  },
+  cifar10: {
+    description: 'CIFAR-10 binary version: 50,000 train + 10,000 test (3×32×32, 10 classes), unpacked to cifar-10-batches-bin/',
+    license: 'Alex Krizhevsky (2009), "Learning Multiple Layers of Features from Tiny Images"; cite when used',
+    files: [{ path: 'cifar10/cifar-10-binary.tar.gz', url: `${CIFAR}/cifar-10-binary.tar.gz`, bytes: 170052171, md5: 'c32a1d4ab5d03f1284b67883e8d87530', extract: 'tar' }],
+  },
+  cifar100: {
+    description: 'CIFAR-100 binary version: 50,000 train + 10,000 test (100 fine / 20 coarse classes), unpacked to cifar-100-binary/',
+    license: 'Alex Krizhevsky (2009), "Learning Multiple Layers of Features from Tiny Images"; cite when used',
+    files: [{ path: 'cifar100/cifar-100-binary.tar.gz', url: `${CIFAR}/cifar-100-binary.tar.gz`, bytes: 168513733, md5: '03b5dce01913d631647c71ecec9e9cb8', extract: 'tar' }],
   },
 };

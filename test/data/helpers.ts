@@ -59,3 +59,32 @@ export function makeZip(files: { name: string; data: Uint8Array; store?: boolean
   eocd.writeUInt32LE(cd.length, 12); eocd.writeUInt32LE(offset, 16);
   return Buffer.concat([...locals, cd, eocd]);
 }
+
+/** A minimal ustar writer for tests (regular files; names up to 100 bytes, or a GNU long-name record). */
+export function makeTar(files: { name: string; data: Uint8Array }[], opts: { gnuLongNames?: boolean } = {}): Buffer {
+  const blocks: Buffer[] = [];
+  const header = (name: string, size: number, type: string): Buffer => {
+    const h = Buffer.alloc(512);
+    h.write(name.slice(0, 100), 0, 'utf8');
+    h.write('0000644\0', 100); h.write('0000000\0', 108); h.write('0000000\0', 116);
+    h.write(`${size.toString(8).padStart(11, '0')}\0`, 124);
+    h.write('00000000000\0', 136);
+    h.write(type, 156);
+    h.write('ustar\0' + '00', 257);
+    h.fill(32, 148, 156);
+    let sum = 0;
+    for (const v of h) sum += v;
+    h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
+    return h;
+  };
+  const pad = (b: Uint8Array): Buffer => Buffer.concat([Buffer.from(b), Buffer.alloc((512 - (b.length % 512)) % 512)]);
+  for (const f of files) {
+    if (f.name.length > 100 && opts.gnuLongNames) {
+      const n = Buffer.from(`${f.name}\0`);
+      blocks.push(header('././@LongLink', n.length, 'L'), pad(n));
+    }
+    blocks.push(header(f.name, f.data.length, '0'), pad(f.data));
+  }
+  blocks.push(Buffer.alloc(1024));
+  return Buffer.concat(blocks);
+}

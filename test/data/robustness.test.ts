@@ -11,7 +11,8 @@ import { decodeImage, encodePng } from '../../src/data/image.js';
 import { maybeGunzip } from '../../src/data/io.js';
 import { parseNpy } from '../../src/data/npy.js';
 import { ZipArchive } from '../../src/data/zip.js';
-import { fixture, makeZip } from './helpers.js';
+import { readTar } from '../../src/data/tar.js';
+import { fixture, makeTar, makeZip } from './helpers.js';
 
 function mutants(src: Buffer, rng: Rng, n: number): Buffer[] {
   const out: Buffer[] = [];
@@ -36,7 +37,7 @@ function survives(label: string, fn: () => unknown): void {
   }
 }
 
-test('mutated zip, .npy, IDX (raw and gz) and PNG/JPEG bytes give values or FormatErrors, never crashes', () => {
+test('mutated zip, tar, .npy, IDX (raw and gz) and PNG/JPEG bytes give values or FormatErrors, never crashes', () => {
   const rng = new Rng(2024);
   const zip = makeZip([{ name: 'a/b.npy', data: readFileSync(fixture('i4_c.npy')) }, { name: 'c.txt', data: Buffer.from('hello world'), store: true }]);
   for (const [i, m] of mutants(zip, rng, 300).entries()) survives(`zip #${i}`, () => { const z = ZipArchive.fromBuffer(m, 'm.zip'); for (const e of z.files()) z.read(e); });
@@ -48,6 +49,8 @@ test('mutated zip, .npy, IDX (raw and gz) and PNG/JPEG bytes give values or Form
   for (const [i, m] of mutants(gzipSync(idx), rng, 300).entries()) survives(`idx.gz #${i}`, () => parseIdx(maybeGunzip('m.gz', m), 'm.gz'));
   const png = encodePng({ data: Uint8Array.from({ length: 3 * 12 * 9 }, (_, i) => (i * 13) & 255), channels: 3, height: 9, width: 12 });
   for (const [i, m] of mutants(png, rng, 400).entries()) survives(`png #${i}`, () => decodeImage(m, 'm.png', 3));
+  const tar = makeTar([{ name: 'x/a.bin', data: new Uint8Array(600).fill(3) }, { name: 'b.txt', data: Buffer.from('tar') }]);
+  for (const [i, m] of mutants(tar, rng, 300).entries()) survives(`tar #${i}`, () => readTar(m, 'm.tar'));
   const rgba = Buffer.from(Array.from({ length: 16 * 16 * 4 }, (_, i) => (i * 29) & 255));
   const jpg = Buffer.from(jpeg.encode({ data: rgba, width: 16, height: 16 }, 80).data);
   for (const [i, m] of mutants(jpg, rng, 200).entries()) survives(`jpeg #${i}`, () => decodeImage(m, 'm.jpg', 3));
