@@ -11,6 +11,8 @@ import { dirExists, fileExists } from './io.js';
 import { FASHION_MNIST_CLASSES, findIdx, loadIdxPair, loadMnistPackage, mnistPackageDir, MNIST_CLASSES } from './mnist.js';
 import { NpzFile, toInt32 } from './npy.js';
 import { omniglotSources, OmniglotDataset, type OmniglotOptions } from './omniglot.js';
+import { loadOneShotRuns } from './omniglot-oneshot.js';
+import { ZipArchive } from './zip.js';
 import { OMNIGLOT_PRESETS, omniglotSplits, type OmniglotPreset, type SplitName } from './omniglot-splits.js';
 
 /** Counts of one split, known without decoding images. */
@@ -189,6 +191,25 @@ function openCifar(name: string, dir: string, hundred: boolean, opts: OpenOption
   };
 }
 
+/** The one-shot benchmark zip: described, but it is a fixed set of episodes, not a dataset to sample from. */
+function openOneShot(name: string, path: string): OpenDataset {
+  return {
+    name, format: 'omniglot one-shot runs', path, defaultSplit: 'runs',
+    info() {
+      const runs = loadOneShotRuns(path, { size: null, invert: false });
+      const images = runs.reduce((a, r) => a + r.training.length + r.test.length, 0);
+      return {
+        name, format: 'omniglot one-shot runs', path, imageShape: [1, 105, 105],
+        splits: [{ split: 'runs', images, classes: runs.reduce((a, r) => a + r.training.length, 0) }], cache: [],
+        notes: [`${runs.length} runs of ${runs[0]?.training.length ?? 0}-way 1-shot with ${runs[0]?.test.length ?? 0} test items each; load them as fixed episodes with loadOneShotRuns + oneShotEpisodes`],
+      };
+    },
+    split() {
+      throw new ArgumentError(name, 'the one-shot benchmark is a fixed set of 20 episodes (loadOneShotRuns/oneShotEpisodes), not a dataset to sample from');
+    },
+  };
+}
+
 function openFixed(name: string, format: string, path: string, make: () => ClassificationDataset, notes: string[] = []): OpenDataset {
   return {
     name, format, path, defaultSplit: 'all',
@@ -239,7 +260,10 @@ function detectPath(path: string, opts: OpenOptions): OpenDataset {
       })());
       return isOmni ? openOmniglot(name, path, opts) : openFixed(name, 'npz', path, () => loadNpzImages(path));
     }
-    if (path.endsWith('.zip')) return openOmniglot(name, path, opts);
+    if (path.endsWith('.zip')) {
+      if (ZipArchive.open(path).has('run01/class_labels.txt')) return openOneShot(name, path);
+      return openOmniglot(name, path, opts);
+    }
     if (/idx3-ubyte(\.gz)?$/.test(path)) {
       const labels = path.replace('images-idx3', 'labels-idx1').replace('images.idx3', 'labels.idx1');
       if (!fileExists(labels)) throw new FormatError(path, `no matching labels file ${labels}`);
