@@ -8,3 +8,4 @@ export * as F from './engine/ops/index.js';
 export * as optim from './optim/index.js';
 export * from './optim/index.js';
 export * from './io/index.js';
+export * from './data/index.js';

@@ -2,11 +2,12 @@
 import { AdaptlabError } from '../engine/errors.js';
 import { UsageError, type Command } from './command.js';
 import { bench } from './bench.js';
+import { data } from './data.js';
 import { doctor } from './doctor.js';
 import { bold } from './output.js';
 import { packageVersion } from './version.js';
 
-export const COMMANDS: Command[] = [doctor, bench];
+export const COMMANDS: Command[] = [doctor, bench, data];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -69,3 +69,12 @@ export class BackendError extends AdaptlabError {
     super('E_BACKEND', detail);
   }
 }
+
+/** A download that failed (HTTP status, connection, too many redirects); names the URL. Checksum mismatches are FormatErrors. */
+export class DownloadError extends AdaptlabError {
+  readonly url: string;
+  constructor(url: string, detail: string) {
+    super('E_DOWNLOAD', `${url}: ${detail}`);
+    this.url = url;
+  }
+}

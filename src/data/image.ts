@@ -1,0 +1,252 @@
+// Images held compactly (planar uint8 CHW) and their codecs: a fast PNG decoder, JPEG via jpeg-js, a PNG encoder.
+import { crc32, deflateSync, inflateSync } from 'node:zlib';
+import jpeg from 'jpeg-js';
+import pngjs from 'pngjs';
+import { ArgumentError, FormatError } from '../engine/errors.js';
+import { readFileBytes, writeFileAtomic } from './io.js';
+
+/** An image in planar layout (channel-major, CHW), one byte per sample (0..255) or float32. */
+export interface Image<A extends Uint8Array | Float32Array = Uint8Array> {
+  data: A;
+  channels: number;
+  height: number;
+  width: number;
+}
+
+/** How many channels to decode into: 1 = grayscale (ITU-R 601-2 luma, as PIL's convert('L')), 3 = RGB. */
+export type ChannelMode = 1 | 3;
+
+const PNG_SIG = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+export function isPng(b: Uint8Array): boolean {
+  return b.length >= 8 && PNG_SIG.every((v, i) => b[i] === v);
+}
+
+export function isJpeg(b: Uint8Array): boolean {
+  return b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
+}
+
+function luma(r: number, g: number, b: number): number {
+  return Math.floor((r * 299 + g * 587 + b * 114 + 500) / 1000);
+}
+
+/** Interleaved RGB(A) rows → planar gray or RGB. */
+function fromInterleaved(src: Uint8Array, w: number, h: number, srcChannels: number, channels: ChannelMode): Image {
+  const n = w * h;
+  const out = new Uint8Array(channels * n);
+  if (channels === 1) {
+    if (srcChannels === 1) out.set(src.subarray(0, n));
+    else for (let i = 0, j = 0; i < n; i++, j += srcChannels) out[i] = luma(src[j]!, src[j + 1]!, src[j + 2]!);
+  } else if (srcChannels === 1) {
+    for (let i = 0; i < n; i++) out[i] = out[n + i] = out[2 * n + i] = src[i]!;
+  } else {
+    for (let i = 0, j = 0; i < n; i++, j += srcChannels) {
+      out[i] = src[j]!;
+      out[n + i] = src[j + 1]!;
+      out[2 * n + i] = src[j + 2]!;
+    }
+  }
+  return { data: out, channels, height: h, width: w };
+}
+
+const SAMPLES: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+const DEPTHS: Record<number, number[]> = { 0: [1, 2, 4, 8, 16], 2: [8, 16], 3: [1, 2, 4, 8], 4: [8, 16], 6: [8, 16] };
+
+/**
+ * Decode a PNG (W3C PNG specification, 2nd ed.): every colour type and bit depth, palette, 16-bit (high byte kept).
+ * Chunk CRCs are verified; a bad signature, bad CRC, missing chunk or short image data is a `FormatError` naming
+ * `file`. Interlaced (Adam7) files are decoded by pngjs. Alpha is ignored, as PIL's convert('L'/'RGB') does.
+ * @example const img = decodePng(readFileSync('0108_01.png'), '0108_01.png', 1); img.width // 105
+ */
+export function decodePng(b: Uint8Array, file = '<png>', channels: ChannelMode = 1): Image {
+  if (!isPng(b)) throw new FormatError(file, 'not a PNG file (bad signature)');
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  let p = 8;
+  let w = 0, h = 0, depth = 0, ctype = -1, interlace = 0;
+  let palette: Uint8Array | null = null;
+  const idat: Uint8Array[] = [];
+  let sawEnd = false;
+  while (p < b.length) {
+    if (p + 12 > b.length) throw new FormatError(file, 'PNG truncated inside a chunk header');
+    const len = dv.getUint32(p, false);
+    const type = String.fromCharCode(b[p + 4]!, b[p + 5]!, b[p + 6]!, b[p + 7]!);
+    if (p + 12 + len > b.length) throw new FormatError(file, `PNG truncated inside chunk ${type}`);
+    const body = b.subarray(p + 8, p + 8 + len);
+    const stored = dv.getUint32(p + 8 + len, false);
+    const actual = crc32(b.subarray(p + 4, p + 8 + len)) >>> 0;
+    if (stored !== actual) throw new FormatError(file, `PNG chunk ${type} has a bad CRC (stored 0x${stored.toString(16)}, computed 0x${actual.toString(16)})`);
+    if (type === 'IHDR') {
+      if (len !== 13) throw new FormatError(file, 'PNG IHDR has the wrong length');
+      w = dv.getUint32(p + 8, false);
+      h = dv.getUint32(p + 12, false);
+      depth = body[8]!;
+      ctype = body[9]!;
+      interlace = body[12]!;
+      if (!DEPTHS[ctype]?.includes(depth)) throw new FormatError(file, `PNG colour type ${ctype} with bit depth ${depth} is invalid`);
+      if (w === 0 || h === 0 || w * h > 1 << 28) throw new FormatError(file, `PNG size ${w}×${h} is invalid or too large`);
+    } else if (type === 'PLTE') palette = body;
+    else if (type === 'IDAT') idat.push(body);
+    else if (type === 'IEND') { sawEnd = true; break; }
+    p += 12 + len;
+  }
+  if (ctype < 0) throw new FormatError(file, 'PNG has no IHDR chunk');
+  if (idat.length === 0) throw new FormatError(file, 'PNG has no IDAT chunk');
+  if (!sawEnd) throw new FormatError(file, 'PNG has no IEND chunk (truncated)');
+  if (ctype === 3 && !palette) throw new FormatError(file, 'palette PNG without a PLTE chunk');
+  if (interlace === 1) return decodeWithPngjs(b, file, channels);
+  let raw: Buffer;
+  try {
+    raw = inflateSync(idat.length === 1 ? idat[0]! : Buffer.concat(idat));
+  } catch (err) {
+    throw new FormatError(file, `PNG image data is corrupt (${(err as Error).message})`);
+  }
+  const spp = SAMPLES[ctype]!;
+  const bpp = Math.max(1, (spp * depth) >> 3); // bytes per complete pixel for filtering
+  const stride = (w * spp * depth + 7) >> 3;
+  if (raw.length < h * (stride + 1)) throw new FormatError(file, `PNG image data too short (${raw.length} bytes for ${h} rows of ${stride + 1})`);
+  unfilter(file, raw, h, stride, bpp);
+  // expand to 8-bit samples, interleaved
+  const n = w * h;
+  const outSpp = ctype === 3 ? 3 : spp;
+  const px = new Uint8Array(n * outSpp);
+  for (let y = 0; y < h; y++) {
+    const row = y * (stride + 1) + 1;
+    const o = y * w * outSpp;
+    if (depth === 8 && ctype !== 3) px.set(raw.subarray(row, row + w * spp), o);
+    else if (depth === 16) for (let x = 0; x < w * spp; x++) px[o + x] = raw[row + 2 * x]!;
+    else {
+      const per = 8 / depth, mask = (1 << depth) - 1, scale = ctype === 3 ? 1 : 255 / mask;
+      for (let x = 0; x < w; x++) {
+        const byte = raw[row + ((x / per) | 0)]!;
+        const v = (byte >> (8 - depth * ((x % per) + 1))) & mask;
+        if (ctype === 3) {
+          if (3 * v + 2 >= palette!.length) throw new FormatError(file, `palette index ${v} outside the ${palette!.length / 3}-entry PLTE`);
+          px[o + 3 * x] = palette![3 * v]!;
+          px[o + 3 * x + 1] = palette![3 * v + 1]!;
+          px[o + 3 * x + 2] = palette![3 * v + 2]!;
+        } else px[o + x] = v * scale;
+      }
+    }
+  }
+  // gray+alpha / RGBA: drop alpha by picking the colour samples
+  if (ctype === 4 || ctype === 6) {
+    const c = ctype === 4 ? 1 : 3;
+    const tmp = new Uint8Array(n * c);
+    for (let i = 0; i < n; i++) for (let k = 0; k < c; k++) tmp[i * c + k] = px[i * spp + k]!;
+    return fromInterleaved(tmp, w, h, c, channels);
+  }
+  return fromInterleaved(px, w, h, outSpp, channels);
+}
+
+function unfilter(file: string, raw: Uint8Array, h: number, stride: number, bpp: number): void {
+  for (let y = 0; y < h; y++) {
+    const f = raw[y * (stride + 1)]!;
+    const r = y * (stride + 1) + 1;
+    const u = r - stride - 1; // previous row's data start
+    const hasUp = y > 0;
+    switch (f) {
+      case 0: break;
+      case 1: for (let x = bpp; x < stride; x++) raw[r + x] = (raw[r + x]! + raw[r + x - bpp]!) & 255; break;
+      case 2: if (hasUp) for (let x = 0; x < stride; x++) raw[r + x] = (raw[r + x]! + raw[u + x]!) & 255; break;
+      case 3:
+        for (let x = 0; x < stride; x++) {
+          const a = x >= bpp ? raw[r + x - bpp]! : 0;
+          const up = hasUp ? raw[u + x]! : 0;
+          raw[r + x] = (raw[r + x]! + ((a + up) >> 1)) & 255;
+        }
+        break;
+      case 4:
+        for (let x = 0; x < stride; x++) {
+          const a = x >= bpp ? raw[r + x - bpp]! : 0;
+          const up = hasUp ? raw[u + x]! : 0;
+          const c = hasUp && x >= bpp ? raw[u + x - bpp]! : 0;
+          const pa = Math.abs(up - c), pb = Math.abs(a - c), pc = Math.abs(a + up - 2 * c);
+          raw[r + x] = (raw[r + x]! + (pa <= pb && pa <= pc ? a : pb <= pc ? up : c)) & 255;
+        }
+        break;
+      default: throw new FormatError(file, `PNG row ${y} has an invalid filter type ${f}`);
+    }
+  }
+}
+
+function decodeWithPngjs(b: Uint8Array, file: string, channels: ChannelMode): Image {
+  let png: { width: number; height: number; data: Buffer };
+  try {
+    png = pngjs.PNG.sync.read(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  } catch (err) {
+    throw new FormatError(file, `corrupt PNG (${(err as Error).message})`);
+  }
+  return fromInterleaved(png.data, png.width, png.height, 4, channels);
+}
+
+/** Decode a baseline or progressive JPEG with jpeg-js. @example decodeJpeg(bytes, 'a.jpg', 3).channels // 3 */
+export function decodeJpeg(b: Uint8Array, file = '<jpeg>', channels: ChannelMode = 3): Image {
+  let img: { width: number; height: number; data: Uint8Array };
+  try {
+    img = jpeg.decode(b, { useTArray: true, formatAsRGBA: false, maxMemoryUsageInMB: 1024 });
+  } catch (err) {
+    throw new FormatError(file, `corrupt JPEG (${(err as Error).message})`);
+  }
+  const src = img.data.length === img.width * img.height ? 1 : 3;
+  return fromInterleaved(img.data, img.width, img.height, src, channels);
+}
+
+/** Decode PNG or JPEG bytes by their signature. */
+export function decodeImage(b: Uint8Array, file = '<image>', channels: ChannelMode = 1): Image {
+  if (isPng(b)) return decodePng(b, file, channels);
+  if (isJpeg(b)) return decodeJpeg(b, file, channels);
+  throw new FormatError(file, 'neither a PNG nor a JPEG (unknown signature)');
+}
+
+/** Read and decode an image file. @example readImage('cat/1.png', 3) */
+export function readImage(file: string, channels: ChannelMode = 1): Image {
+  return decodeImage(readFileBytes(file), file, channels);
+}
+
+function chunk(type: string, body: Uint8Array): Buffer {
+  const out = Buffer.alloc(12 + body.length);
+  out.writeUInt32BE(body.length, 0);
+  out.write(type, 4, 'latin1');
+  out.set(body, 8);
+  out.writeUInt32BE(crc32(out.subarray(4, 8 + body.length)) >>> 0, 8 + body.length);
+  return out;
+}
+
+/**
+ * Encode an image as PNG: 8-bit grayscale (1 channel) or RGB (3 channels); `bitDepth: 1` writes a 1-bit
+ * grayscale image (values ≥ 128 are white), like the official Omniglot files. Float images are taken as 0..1.
+ * @example writeFileSync('x.png', encodePng({ data, channels: 1, height: 28, width: 28 }))
+ */
+export function encodePng(img: Image<Uint8Array | Float32Array>, opts: { bitDepth?: 1 | 8 } = {}): Buffer {
+  const { channels: c, height: h, width: w } = img;
+  if (c !== 1 && c !== 3) throw new ArgumentError('encodePng', `need 1 or 3 channels, got ${c}`);
+  if (img.data.length !== c * h * w) throw new ArgumentError('encodePng', `data has ${img.data.length} values, ${c}×${h}×${w} needs ${c * h * w}`);
+  const depth = opts.bitDepth ?? 8;
+  if (depth === 1 && c !== 1) throw new ArgumentError('encodePng', '1-bit output needs a 1-channel image');
+  const get = img.data instanceof Float32Array
+    ? (i: number) => Math.max(0, Math.min(255, Math.round((img.data[i] as number) * 255)))
+    : (i: number) => img.data[i] as number;
+  const stride = depth === 1 ? (w + 7) >> 3 : w * c;
+  const raw = new Uint8Array(h * (stride + 1));
+  const n = h * w;
+  for (let y = 0; y < h; y++) {
+    const r = y * (stride + 1) + 1;
+    for (let x = 0; x < w; x++) {
+      const i = y * w + x;
+      if (depth === 1) { if (get(i) >= 128) raw[r + (x >> 3)] |= 0x80 >> (x & 7); }
+      else if (c === 1) raw[r + x] = get(i);
+      else { raw[r + 3 * x] = get(i); raw[r + 3 * x + 1] = get(n + i); raw[r + 3 * x + 2] = get(2 * n + i); }
+    }
+  }
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr[8] = depth;
+  ihdr[9] = c === 1 ? 0 : 2;
+  return Buffer.concat([Buffer.from(PNG_SIG), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', new Uint8Array(0))]);
+}
+
+/** Write an image as a PNG file atomically. */
+export function writePng(file: string, img: Image<Uint8Array | Float32Array>): void {
+  writeFileAtomic(file, encodePng(img));
+}

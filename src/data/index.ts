@@ -1,0 +1,25 @@
+// The data layer's public surface: formats, datasets, Omniglot and its presets, episodes, shifts, cache and fetch.
+export * from './dataset.js';
+export * from './image.js';
+export * from './transforms.js';
+export * from './zip.js';
+export * from './npy.js';
+export * from './idx.js';
+export * from './cache.js';
+export * from './mnist.js';
+export * from './cifar.js';
+export * from './imagefolder.js';
+export * from './omniglot.js';
+export * from './omniglot-alphabets.js';
+export * from './omniglot-splits.js';
+export * from './omniglot-oneshot.js';
+export * from './episodes.js';
+export * from './corruptions.js';
+export * from './shifts.js';
+export * from './tasks.js';
+export * from './grid.js';
+export * from './sources.js';
+export * from './fetch.js';
+export * from './tar.js';
+export * from './registry.js';
+export { readFileBytes, sha256File, writeFileAtomic } from './io.js';

@@ -1,0 +1,104 @@
+// File helpers for the data layer: typed read errors, gzip detection, sha256 and atomic writes.
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { dirname, basename, join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { FormatError } from '../engine/errors.js';
+
+/** The whole file as a Buffer; a missing or unreadable file is a `FormatError` naming it. */
+export function readFileBytes(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new FormatError(file, e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'is a directory, not a file' : `cannot read (${e.message})`);
+  }
+}
+
+/** The first `n` bytes of a file (fewer if it is shorter). */
+export function readHead(file: string, n: number): Buffer {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new FormatError(file, e.code === 'ENOENT' ? 'no such file' : `cannot read (${e.message})`);
+  }
+  try {
+    const b = Buffer.alloc(n);
+    const got = readSync(fd, b, 0, n, 0);
+    return b.subarray(0, got);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function isGzip(b: Uint8Array): boolean {
+  return b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
+}
+
+/** Gunzip when the bytes carry the gzip magic, else return them unchanged; a broken stream names the file. */
+export function maybeGunzip(file: string, b: Buffer): Buffer {
+  if (!isGzip(b)) return b;
+  try {
+    return gunzipSync(b);
+  } catch (err) {
+    throw new FormatError(file, `corrupt or truncated gzip data (${(err as Error).message})`);
+  }
+}
+
+/** Lower-case hex sha256 of a file (or of several files in order, for a multi-file source). */
+export function sha256File(...files: string[]): string {
+  const h = createHash('sha256');
+  for (const f of files) h.update(readFileBytes(f));
+  return h.digest('hex');
+}
+
+export function sha256Bytes(b: Uint8Array | string): string {
+  return createHash('sha256').update(b).digest('hex');
+}
+
+export function fileExists(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+export function dirExists(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Write a file atomically: a temporary sibling first, then rename over the target. */
+export function writeFileAtomic(file: string, data: Uint8Array | string | readonly Uint8Array[]): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    if (Array.isArray(data)) {
+      const fd = openSync(tmp, 'w');
+      try {
+        for (const part of data as readonly Uint8Array[]) writeAll(fd, part);
+      } finally {
+        closeSync(fd);
+      }
+    } else writeFileSync(tmp, data as Uint8Array | string);
+    renameSync(tmp, file);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw new FormatError(file, `cannot write (${(err as Error).message})`);
+  }
+}
+
+function writeAll(fd: number, b: Uint8Array): void {
+  let off = 0;
+  while (off < b.length) off += writeSyncChunk(fd, b, off);
+}
+
+function writeSyncChunk(fd: number, b: Uint8Array, off: number): number {
+  return writeSync(fd, b, off, Math.min(b.length - off, 1 << 30));
+}
