@@ -44,6 +44,13 @@ describe('Rng', () => {
     assert.equal(new Rng(5).uniform(), u, 'fork does not advance');
   });
 
+  it('forks of forks and splits of splits still depend on the original seed', () => {
+    assert.notEqual(new Rng(42).fork('a').fork(1).uniform(), new Rng(43).fork('a').fork(1).uniform());
+    assert.equal(new Rng(42).fork('a').fork(1).uniform(), new Rng(42).fork('a').fork(1).uniform());
+    assert.notEqual(new Rng(42).split().fork('x').uniform(), new Rng(43).split().fork('x').uniform());
+    assert.notEqual(new Rng(7).fork('a').fork('b').uniform(), new Rng(7).fork('a').fork('c').uniform());
+  });
+
   it('state save/restore replays the stream', () => {
     const r = new Rng(9);
     r.normal();

@@ -165,7 +165,7 @@ export class FixedEpisodeSet {
   readonly length: number;
   readonly all: readonly EpisodeIndices[];
   constructor(readonly sampler: EpisodeSampler, readonly seed: number, count: number) {
-    // one fork of a freshly seeded generator per episode (a fork of a fork would not see the seed)
+    // one fork of the seeded root per episode: independent of count and of read order
     const root = new Rng(seed);
     this.all = Array.from({ length: count }, (_, i) => sampler.sampleIndices(root.fork(`episode/${i}`)));
     this.length = count;

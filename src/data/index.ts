@@ -22,4 +22,4 @@ export * from './sources.js';
 export * from './fetch.js';
 export * from './tar.js';
 export * from './registry.js';
-export { readFileBytes, sha256File, writeFileAtomic } from './io.js';
+export { readFileBytes, sha256File } from './io.js';

@@ -1,7 +1,6 @@
 // File helpers for the data layer: typed read errors, gzip detection, sha256 and atomic writes.
-import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
-import { dirname, basename, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { FormatError } from '../engine/errors.js';
 
@@ -74,31 +73,4 @@ export function dirExists(p: string): boolean {
   }
 }
 
-/** Write a file atomically: a temporary sibling first, then rename over the target. */
-export function writeFileAtomic(file: string, data: Uint8Array | string | readonly Uint8Array[]): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    if (Array.isArray(data)) {
-      const fd = openSync(tmp, 'w');
-      try {
-        for (const part of data as readonly Uint8Array[]) writeAll(fd, part);
-      } finally {
-        closeSync(fd);
-      }
-    } else writeFileSync(tmp, data as Uint8Array | string);
-    renameSync(tmp, file);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw new FormatError(file, `cannot write (${(err as Error).message})`);
-  }
-}
-
-function writeAll(fd: number, b: Uint8Array): void {
-  let off = 0;
-  while (off < b.length) off += writeSyncChunk(fd, b, off);
-}
-
-function writeSyncChunk(fd: number, b: Uint8Array, off: number): number {
-  return writeSync(fd, b, off, Math.min(b.length - off, 1 << 30));
-}
+export { writeFileAtomic } from '../io/atomic.js';

@@ -34,7 +34,7 @@ export interface RngState {
 export class Rng {
   private s = new Uint32Array(4);
   private spare: number | null = null;
-  private readonly seedKey: [number, number];
+  private seedKey: [number, number];
 
   constructor(seed: number | string = 0) {
     let lo: number, hi: number;
@@ -49,6 +49,14 @@ export class Rng {
     }
     this.seedKey = [lo, hi];
     this.seedFrom(lo, hi);
+  }
+
+  /** A generator seeded by a derived key: its own forks then derive from that key. */
+  private static fromKey(lo: number, hi: number): Rng {
+    const r = new Rng(0);
+    r.seedKey = [lo >>> 0, hi >>> 0];
+    r.seedFrom(lo >>> 0, hi >>> 0);
+    return r;
   }
 
   private seedFrom(lo: number, hi: number): void {
@@ -168,17 +176,14 @@ export class Rng {
 
   /** A new generator on an independent stream; advances this one. */
   split(): Rng {
-    const child = new Rng(0);
-    child.seedFrom(this.nextUint32() ^ 0x5bd1e995, this.nextUint32());
-    return child;
+    const lo = this.nextUint32() ^ 0x5bd1e995;
+    return Rng.fromKey(lo, this.nextUint32());
   }
 
   /** A generator derived from this one's seed and `key`, without advancing this one. */
   fork(key: string | number): Rng {
-    const child = new Rng(0);
     const k = typeof key === 'number' ? mix32(key >>> 0) ^ mix32(Math.floor(key / 4294967296)) : hashString(key);
-    child.seedFrom(mix32(this.seedKey[0] ^ k), mix32(this.seedKey[1] + Math.imul(k, 0x27d4eb2d)));
-    return child;
+    return Rng.fromKey(mix32(this.seedKey[0] ^ k), mix32(this.seedKey[1] + Math.imul(k, 0x27d4eb2d)));
   }
 
   getState(): RngState {

@@ -9,14 +9,14 @@ let counter = 0;
  * Write `data` to `path` so that readers see either the old file or the complete new one, never a
  * partial write (temp file + fsync + rename).
  */
-export function writeFileAtomic(path: string, data: Uint8Array | readonly Uint8Array[]): void {
+export function writeFileAtomic(path: string, data: Uint8Array | string | readonly Uint8Array[]): void {
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.tmp-${process.pid}-${++counter}`);
   let fd = -1;
   try {
     mkdirSync(dir, { recursive: true });
     fd = openSync(tmp, 'w', 0o644);
-    const parts = data instanceof Uint8Array ? [data] : data;
+    const parts = typeof data === 'string' ? [Buffer.from(data, 'utf8')] : data instanceof Uint8Array ? [data] : data;
     for (const p of parts) {
       let off = 0;
       while (off < p.length) off += writeSync(fd, p, off, p.length - off);

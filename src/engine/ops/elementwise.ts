@@ -6,7 +6,7 @@ import { DTypeError } from '../errors.js';
 import type { Prim } from '../prims.js';
 import { broadcastShapes, fmt } from '../shape.js';
 import { Tensor, type TensorLike } from '../tensor.js';
-import { asTensor, empty, kernels, requireFloat } from './core.js';
+import { asTensor, empty, kernels } from './core.js';
 
 type UnaryPrim = 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'sin' | 'cos' | 'tanh' | 'sigmoid' | 'relu' | 'erf';
 

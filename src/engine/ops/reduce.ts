@@ -7,7 +7,6 @@ import { normAxes, normAxis, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { empty, kernels, requireFloat } from './core.js';
 import { abs, cast, div, exp, isfinite, log, mul, pow, sqrt, sub, where, add } from './elementwise.js';
-import { permute } from './shape.js';
 
 /** Reduce `axes` of x with a kernel; returns the data and the keepdims shape. */
 function reduceRaw(op: ReduceOp, x: Tensor, axes: number[], dtype: DType): { data: DataArray; keepShape: number[] } {
