@@ -2,26 +2,7 @@
 //   npm run build && node dist/examples/maml-sinusoid.js [--iterations 70000] [--seed 0]
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Adam, functionalCall, gradMap, MLP, mseLoss, noGrad, Rng, sgdStep, tensor, type Tensor } from '../src/index.js';
-
-export interface SinusoidTask {
-  amplitude: number;
-  phase: number;
-}
-
-/** MAML's sinusoid family: y = A·sin(x − φ), A ~ U[0.1, 5], φ ~ U[0, π], x ~ U[−5, 5]. */
-export function sampleTask(rng: Rng): SinusoidTask {
-  return { amplitude: rng.uniform(0.1, 5), phase: rng.uniform(0, Math.PI) };
-}
-
-export function samplePoints(task: SinusoidTask, k: number, rng: Rng): { x: Tensor; y: Tensor } {
-  const xs = new Float32Array(k), ys = new Float32Array(k);
-  for (let i = 0; i < k; i++) {
-    xs[i] = rng.uniform(-5, 5);
-    ys[i] = task.amplitude * Math.sin(xs[i]! - task.phase);
-  }
-  return { x: tensor(xs, { shape: [k, 1] }), y: tensor(ys, { shape: [k, 1] }) };
-}
+import { Adam, functionalCall, gradMap, MLP, mseLoss, noGrad, Rng, sgdStep, SinusoidTasks, type Tensor } from '../src/index.js';
 
 export interface MamlSinusoidOptions {
   iterations: number;
@@ -52,11 +33,9 @@ export function trainMamlSinusoid(opts: MamlSinusoidOptions): MamlSinusoidResult
   const k = opts.k ?? 10, alpha = opts.alpha ?? 0.01, metaBatch = opts.metaBatch ?? 25;
   const model = new MLP([1, 40, 40, 1], { rng: initRng });
   const opt = new Adam(model.parameters(), { lr: opts.metaLr ?? 1e-3 });
+  const tasks = new SinusoidTasks();
   const evalRng = rng.fork('eval');
-  const evalSet = Array.from({ length: opts.evalTasks ?? 100 }, () => {
-    const task = sampleTask(evalRng);
-    return { support: samplePoints(task, k, evalRng), query: samplePoints(task, k, evalRng) };
-  });
+  const evalSet = Array.from({ length: opts.evalTasks ?? 100 }, () => tasks.sampleEpisode(tasks.sampleTask(evalRng), evalRng, { shots: k, queries: k }));
   const history: MamlSinusoidResult['history'] = [];
   const evaluate = (iteration: number): void => {
     let total = 0;
@@ -75,8 +54,7 @@ export function trainMamlSinusoid(opts: MamlSinusoidOptions): MamlSinusoidResult
     const params = new Map(model.namedParameters());
     let meta: Tensor | null = null;
     for (let t = 0; t < metaBatch; t++) {
-      const task = sampleTask(taskRng);
-      const s = samplePoints(task, k, taskRng), q = samplePoints(task, k, taskRng);
+      const { support: s, query: q } = tasks.sampleEpisode(tasks.sampleTask(taskRng), taskRng, { shots: k, queries: k });
       const fast = sgdStep(params, gradMap(mseLoss(functionalCall(model, params, s.x), s.y), params, { createGraph: true }), alpha);
       const loss = mseLoss(functionalCall(model, fast, q.x), q.y);
       meta = meta ? meta.add(loss) : loss;

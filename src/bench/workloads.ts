@@ -9,6 +9,7 @@ import { functionalCall } from '../nn/module.js';
 import { Adam } from '../optim/adam.js';
 import { gradMap, sgdStep } from '../optim/inner.js';
 import { SGD } from '../optim/sgd.js';
+import { SinusoidTasks } from '../data/tasks.js';
 
 export interface Workload {
   name: string;
@@ -34,20 +35,15 @@ function conv4Step(rng: Rng): () => void {
 function mamlSinusoidStep(rng: Rng): () => void {
   const model = new MLP([1, 40, 40, 1], { rng });
   const opt = new Adam(model.parameters(), { lr: 1e-3 });
-  const points = (a: number, ph: number): [Tensor, Tensor] => {
-    const xs = new Float32Array(10), ys = new Float32Array(10);
-    for (let i = 0; i < 10; i++) { xs[i] = rng.uniform(-5, 5); ys[i] = a * Math.sin(xs[i]! - ph); }
-    return [tensor(xs, { shape: [10, 1] }), tensor(ys, { shape: [10, 1] })];
-  };
+  const tasks = new SinusoidTasks();
   return () => {
     opt.zeroGrad();
     const params = new Map(model.namedParameters());
     let total: Tensor | null = null;
     for (let t = 0; t < 25; t++) {
-      const a = rng.uniform(0.1, 5), ph = rng.uniform(0, Math.PI);
-      const [xs, ys] = points(a, ph), [xq, yq] = points(a, ph);
-      const fast = sgdStep(params, gradMap(mseLoss(functionalCall(model, params, xs), ys), params, { createGraph: true }), 0.01);
-      const l = mseLoss(functionalCall(model, fast, xq), yq);
+      const { support: s, query: q } = tasks.sampleEpisode(tasks.sampleTask(rng), rng, { shots: 10, queries: 10 });
+      const fast = sgdStep(params, gradMap(mseLoss(functionalCall(model, params, s.x), s.y), params, { createGraph: true }), 0.01);
+      const l = mseLoss(functionalCall(model, fast, q.x), q.y);
       total = total ? add(total, l) : l;
     }
     total!.div(25).backward();
