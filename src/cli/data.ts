@@ -197,11 +197,6 @@ export const data: Command = {
   summary: 'datasets: info, seeded episodes, corruption pictures, explicit downloads',
   usage: USAGE,
   async run(argv) {
-    // output piped into `head` and closed early is not an error
-    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EPIPE') process.exit(0);
-      throw err;
-    });
     const [sub, ...rest] = argv;
     switch (sub) {
       case 'info': return info(rest);

@@ -29,6 +29,11 @@ function help(): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // output piped into `head` and closed early is not an error
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   const [first, ...rest] = argv;
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
     const target = first === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
