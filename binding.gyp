@@ -24,6 +24,7 @@
         "native/src/gemm.cc",
         "native/src/ukernel_baseline.cc",
         "native/src/conv.cc",
+        "native/src/pool2d.cc",
         "native/src/bind_linalg.cc",
         "native/src/bind_conv.cc",
         "native/src/bind_elementwise.cc",

@@ -1,1 +1,195 @@
-// placeholder
+// conv2d forward / backward-data / backward-filter as GEMMs whose im2col operand is packed on the fly.
+#include "conv.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "gemm.h"
+#include "pool.h"
+
+namespace al {
+
+namespace {
+
+/** The virtual im2col matrix of one group: col[k, np], k = (ci, i, j), np = image·P + oy·ow + ox. */
+struct Im2col {
+  const float* x;
+  const ConvGeom* g;
+  int64_t cbase;  // first input channel of the group
+
+  /** dst[(k − k0)·ks + (q − np0)·ns] = col[k, q] for k in [k0, k0+nk), q in [np0, np0+nn). */
+  void pack(int64_t k0, int nk, int64_t np0, int nn, float* dst, int64_t ks, int64_t ns) const {
+    const ConvGeom& G = *g;
+    const int64_t P = G.oh * G.ow, HW = G.h * G.w, khw = G.kh * G.kw;
+    struct Run { int pos, len; const float* img; int64_t iy0, ix0; };
+    Run runs[300];
+    int nrun = 0;
+    std::vector<Run> big;
+    Run* rs = runs;
+    if (nn > 290) { big.resize(size_t(nn) + 2); rs = big.data(); }
+    for (int pos = 0; pos < nn;) {
+      const int64_t q = np0 + pos, img = q / P, rem = q % P, oy = rem / G.ow, ox = rem % G.ow;
+      const int len = int(std::min<int64_t>(G.ow - ox, nn - pos));
+      rs[nrun++] = Run{pos, len, x + (img * G.c + cbase) * HW, oy * G.sh - G.ph, ox * G.sw - G.pw};
+      pos += len;
+    }
+    for (int kk = 0; kk < nk; kk++) {
+      const int64_t k = k0 + kk, ci = k / khw, r = k % khw, ki = r / G.kw, kj = r % G.kw;
+      const int64_t dyo = ki * G.dh, dxo = kj * G.dw, choff = ci * HW;
+      float* drow = dst + kk * ks;
+      for (int u = 0; u < nrun; u++) {
+        const Run& R = rs[u];
+        float* d = drow + R.pos * ns;
+        const int64_t iy = R.iy0 + dyo;
+        if (iy < 0 || iy >= G.h) {
+          for (int t = 0; t < R.len; t++) d[t * ns] = 0.f;
+          continue;
+        }
+        const float* src = R.img + choff + iy * G.w;
+        const int64_t ixs = R.ix0 + dxo, sw = G.sw;
+        int64_t tlo = ixs >= 0 ? 0 : (-ixs + sw - 1) / sw;
+        int64_t thi = ixs + int64_t(R.len - 1) * sw < G.w ? R.len : (G.w - 1 - ixs >= 0 ? (G.w - 1 - ixs) / sw + 1 : 0);
+        if (tlo > R.len) tlo = R.len;
+        if (thi < tlo) thi = tlo;
+        for (int64_t t = 0; t < tlo; t++) d[t * ns] = 0.f;
+        if (ns == 1 && sw == 1) {
+          const float* s0 = src + ixs;
+          for (int64_t t = tlo; t < thi; t++) d[t] = s0[t];
+        } else for (int64_t t = tlo; t < thi; t++) d[t * ns] = src[ixs + t * sw];
+        for (int64_t t = thi; t < R.len; t++) d[t * ns] = 0.f;
+      }
+    }
+  }
+};
+
+struct Im2colB final : BSource {
+  Im2col im;
+  explicit Im2colB(Im2col i) : im(i) {}
+  void packB(int64_t p0, int kc, int64_t j0, int nr, int NR, float* dst) const override {
+    im.pack(p0, kc, j0, nr, dst, NR, 1);
+    if (nr < NR)
+      for (int p = 0; p < kc; p++)
+        for (int q = nr; q < NR; q++) dst[p * NR + q] = 0.f;
+  }
+};
+
+struct Im2colA final : ASource {
+  Im2col im;
+  explicit Im2colA(Im2col i) : im(i) {}
+  void packA(int64_t i0, int mr, int MR, int64_t p0, int kc, float* dst) const override {
+    im.pack(i0, mr, p0, kc, dst, 1, MR);
+    if (mr < MR)
+      for (int p = 0; p < kc; p++)
+        for (int r = mr; r < MR; r++) dst[p * MR + r] = 0.f;
+  }
+};
+
+/** Output-like NCHW tensor of one group seen as a matrix [channel, image·P + pixel]. */
+Axis batchedPixels(int64_t P, int64_t chans) {
+  Axis a;
+  a.stride = 1;
+  a.grp = P;
+  a.gstride = chans * P;
+  return a;
+}
+
+void col2imPlane(const float* col, int64_t cols, int64_t colOff, int64_t ci, const ConvGeom& g, float* plane) {
+  const int64_t P = g.oh * g.ow;
+  for (int64_t ki = 0; ki < g.kh; ki++) {
+    for (int64_t kj = 0; kj < g.kw; kj++) {
+      const float* row = col + ((ci * g.kh + ki) * g.kw + kj) * cols + colOff;
+      for (int64_t oy = 0; oy < g.oh; oy++) {
+        const int64_t iy = oy * g.sh - g.ph + ki * g.dh;
+        if (iy < 0 || iy >= g.h) continue;
+        float* drow = plane + iy * g.w;
+        const float* srow = row + oy * g.ow;
+        for (int64_t ox = 0; ox < g.ow; ox++) {
+          const int64_t ix = ox * g.sw - g.pw + kj * g.dw;
+          if (ix >= 0 && ix < g.w) drow[ix] += srow[ox];
+        }
+      }
+    }
+  }
+  (void)P;
+}
+
+}  // namespace
+
+void conv2dForward(const float* x, const float* w, float* out, const ConvGeom& g) {
+  const int64_t cg = g.c / g.groups, og = g.o / g.groups, K = cg * g.kh * g.kw, P = g.oh * g.ow;
+  for (int64_t gi = 0; gi < g.groups; gi++) {
+    View a;
+    a.p = w + gi * og * K;
+    a.r.stride = K;
+    OutView c;
+    c.p = out + gi * og * P;
+    c.r.stride = P;
+    c.c = batchedPixels(P, g.o);
+    gemm(og, g.n * P, K, ViewA(a), Im2colB(Im2col{x, &g, gi * cg}), c, false, true);
+  }
+}
+
+void conv2dBackwardFilter(const float* x, const float* dy, float* dw, const ConvGeom& g) {
+  const int64_t cg = g.c / g.groups, og = g.o / g.groups, K = cg * g.kh * g.kw, P = g.oh * g.ow;
+  for (int64_t gi = 0; gi < g.groups; gi++) {
+    // dWᵀ (K × og) = col (K × N·P) · dyᵀ (N·P × og)
+    View b;
+    b.p = dy + gi * og * P;
+    b.r = batchedPixels(P, g.o);
+    b.c.stride = P;
+    OutView c;
+    c.p = dw + gi * og * K;
+    c.r.stride = 1;
+    c.c.stride = K;
+    gemm(K, og, g.n * P, Im2colA(Im2col{x, &g, gi * cg}), ViewB(b), c, false, true);
+  }
+}
+
+void conv2dBackwardData(const float* dy, const float* w, float* dx, const ConvGeom& g) {
+  const int64_t cg = g.c / g.groups, og = g.o / g.groups, K = cg * g.kh * g.kw, P = g.oh * g.ow;
+  const int64_t tph = g.dh * (g.kh - 1) - g.ph, tpw = g.dw * (g.kw - 1) - g.pw;
+  if (g.sh == 1 && g.sw == 1 && tph >= 0 && tpw >= 0) {
+    // Stride 1: dx is the convolution of dy with the flipped, channel-transposed weights.
+    std::vector<float> wt(size_t(g.c * og * g.kh * g.kw));
+    for (int64_t gi = 0; gi < g.groups; gi++)
+      for (int64_t o = 0; o < og; o++)
+        for (int64_t c = 0; c < cg; c++)
+          for (int64_t i = 0; i < g.kh; i++)
+            for (int64_t j = 0; j < g.kw; j++)
+              wt[size_t((((gi * cg + c) * og + o) * g.kh + (g.kh - 1 - i)) * g.kw + (g.kw - 1 - j))] =
+                  w[(((gi * og + o) * cg + c) * g.kh + i) * g.kw + j];
+    ConvGeom t{g.n, g.o, g.oh, g.ow, g.c, g.kh, g.kw, g.h, g.w, 1, 1, tph, tpw, g.dh, g.dw, g.groups};
+    conv2dForward(dy, wt.data(), dx, t);
+    return;
+  }
+  // General: col = W_gᵀ · dy_g for a chunk of images, then scatter-add col into dx.
+  const int64_t perImage = K * P;
+  const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(g.n, (int64_t(1) << 21) / std::max<int64_t>(perImage, 1)));
+  std::vector<float> col(size_t(perImage * chunk));
+  for (int64_t n0 = 0; n0 < g.n; n0 += chunk) {
+    const int64_t nb = std::min(chunk, g.n - n0), cols = nb * P;
+    for (int64_t gi = 0; gi < g.groups; gi++) {
+      View a;
+      a.p = w + gi * og * K;
+      a.r.stride = 1;
+      a.c.stride = K;
+      View b;
+      b.p = dy + n0 * g.o * P + gi * og * P;
+      b.r.stride = P;
+      b.c = batchedPixels(P, g.o);
+      OutView c;
+      c.p = col.data();
+      c.r.stride = cols;
+      gemm(K, cols, og, ViewA(a), ViewB(b), c, false, true);
+      parallelFor(nb * cg, std::max<int64_t>(1, 16384 / std::max<int64_t>(perImage / std::max<int64_t>(cg, 1), 1)), [&](int64_t lo, int64_t hi) {
+        for (int64_t t = lo; t < hi; t++) {
+          const int64_t b_ = t / cg, ci = t % cg;
+          col2imPlane(col.data(), cols, b_ * P, ci, g, dx + ((n0 + b_) * g.c + gi * cg + ci) * g.h * g.w);
+        }
+      });
+    }
+  }
+}
+
+}  // namespace al

@@ -62,19 +62,25 @@ bool contiguousRange(const Axis& a, int64_t i0, int64_t len) {
 }
 
 void storeTile(const OutView& c, int64_t i, int64_t j, int mr, int nr, const float* tile, int NR, bool acc) {
-  for (int r = 0; r < mr; r++) {
-    float* row = c.p + c.r.off(i + r);
-    if (contiguousRange(c.c, j, nr)) {
-      float* d = row + c.c.off(j);
-      const float* t = tile + r * NR;
-      if (acc) for (int q = 0; q < nr; q++) d[q] += t[q];
-      else for (int q = 0; q < nr; q++) d[q] = t[q];
-    } else {
-      for (int q = 0; q < nr; q++) {
-        float& d = row[c.c.off(j + q)];
-        d = acc ? d + tile[r * NR + q] : tile[r * NR + q];
+  // Split the columns into segments that are contiguous in C (group boundaries break them).
+  int q0 = 0;
+  while (q0 < nr) {
+    int len = nr - q0;
+    if (c.c.grp != INT64_MAX) len = int(std::min<int64_t>(len, c.c.grp - (j + q0) % c.c.grp));
+    const int64_t cOff = c.c.off(j + q0);
+    const int64_t cs = c.c.stride;
+    for (int r = 0; r < mr; r++) {
+      float* d = c.p + c.r.off(i + r) + cOff;
+      const float* t = tile + r * NR + q0;
+      if (cs == 1) {
+        if (acc) for (int q = 0; q < len; q++) d[q] += t[q];
+        else for (int q = 0; q < len; q++) d[q] = t[q];
+      } else {
+        if (acc) for (int q = 0; q < len; q++) d[q * cs] += t[q];
+        else for (int q = 0; q < len; q++) d[q * cs] = t[q];
       }
     }
+    q0 += len;
   }
 }
 
