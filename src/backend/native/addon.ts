@@ -43,4 +43,18 @@ export interface NativeAddon {
   stridedWrite(src: F32 | I32, out: F32 | I32, offset: number, plan: I32): void;
   gather(x: F32, outer: number, size: number, inner: number, idx: I32, isize: number, out: F32): void;
   scatterAdd(out: F32, outer: number, size: number, inner: number, idx: I32, isize: number, src: F32): void;
+
+  // ---- fused entry points (not yet used by the engine; see docs/NATIVE.md) ----
+  /** Batch statistics per channel of x [n, c, hw] (biased variance); weight/bias may be empty arrays. */
+  batchNormTrainForward(x: F32, weight: F32, bias: F32, n: number, c: number, hw: number, eps: number, out: F32, mean: F32, invstd: F32): void;
+  /** dx, dweight = Σ dy·x̂, dbias = Σ dy of the training-mode batch norm; weight may be empty. */
+  batchNormBackward(x: F32, dy: F32, mean: F32, invstd: F32, weight: F32, n: number, c: number, hw: number, dx: F32, dweight: F32, dbias: F32): void;
+  softmax(x: F32, outer: number, size: number, inner: number, out: F32): void;
+  logSoftmax(x: F32, outer: number, size: number, inner: number, out: F32): void;
+  /** Per-row loss (0 where target == ignoreIndex) and the softmax probabilities. */
+  softmaxCrossEntropy(logits: F32, targets: I32, n: number, c: number, ignoreIndex: number, loss: F32, prob: F32): void;
+  /** dlogits = (prob − onehot(target)) · gradLoss[row], 0 on ignored rows. */
+  softmaxCrossEntropyBackward(prob: F32, targets: I32, n: number, c: number, ignoreIndex: number, gradLoss: F32, dlogits: F32): void;
+  /** out[t, i, j] = max(‖a_i‖² − 2 a_i·b_j + ‖b_j‖², 0) for a [batch, n, d], b [batch, m, d]. */
+  pairwiseSquaredDistance(a: F32, b: F32, batch: number, n: number, m: number, d: number, out: F32): void;
 }
