@@ -57,7 +57,12 @@ export function loadNative(): NativeStatus {
   return status;
 }
 
-/** Resize the native thread pool (no-op without the addon); returns the thread count in force. */
+/** Whether loadNative() has already been attempted (and succeeded). */
+export function nativeLoaded(): boolean {
+  return status !== null && status.loaded;
+}
+
+/** Resize the native thread pool (loads the addon if needed); returns the thread count in force, or null without the addon. */
 export function setNativeThreads(n: number): number | null {
   const st = loadNative();
   if (!st.addon) return null;
