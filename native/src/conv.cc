@@ -3,10 +3,13 @@
 
 #include <algorithm>
 #include <cstring>
+#include <new>
 #include <vector>
 
+#include "cpu.h"
 #include "gemm.h"
 #include "pool.h"
+#include "ukernel.h"
 
 namespace al {
 
@@ -114,9 +117,182 @@ void col2imPlane(const float* col, int64_t cols, int64_t colOff, int64_t ci, con
   (void)P;
 }
 
+
+/** A growable 64-byte aligned scratch buffer (not tensor memory: padded copies and packed weights). */
+struct Buffer {
+  float* p = nullptr;
+  size_t n = 0;
+  ~Buffer() { if (p) ::operator delete[](p, std::align_val_t(64)); }
+  float* get(size_t want) {
+    if (want > n) {
+      if (p) ::operator delete[](p, std::align_val_t(64));
+      p = static_cast<float*>(::operator new[](want * sizeof(float), std::align_val_t(64)));
+      n = want;
+    }
+    return p;
+  }
+};
+thread_local Buffer t_xpad, t_wpack;
+
+DconvSet currentDconv() {
+#if defined(ADAPTLAB_X86)
+  switch (activeIsa()) {
+    case Isa::Avx512: return dconvAvx512();
+    case Isa::Avx2: return dconvAvx2();
+    default: break;
+  }
+#endif
+  return dconvBaseline();
+}
+
+/** Zero-padded copy of x: [n, c, h + 2ph, w + 2pw] followed by `slack` zeros. */
+float* padInput(const float* x, const ConvGeom& g, int64_t slack) {
+  const int64_t Hp = g.h + 2 * g.ph, Wp = g.w + 2 * g.pw, HWp = Hp * Wp, planes = g.n * g.c;
+  float* xp = t_xpad.get(size_t(planes * HWp + slack));
+  std::fill(xp + planes * HWp, xp + planes * HWp + slack, 0.f);
+  parallelFor(planes, std::max<int64_t>(1, 16384 / HWp), [&](int64_t lo, int64_t hi) {
+    for (int64_t pl = lo; pl < hi; pl++) {
+      float* d = xp + pl * HWp;
+      const float* s = x + pl * g.h * g.w;
+      std::fill(d, d + g.ph * Wp, 0.f);
+      for (int64_t y = 0; y < g.h; y++) {
+        float* row = d + (g.ph + y) * Wp;
+        std::fill(row, row + g.pw, 0.f);
+        std::memcpy(row + g.pw, s + y * g.w, sizeof(float) * size_t(g.w));
+        std::fill(row + g.pw + g.w, row + Wp, 0.f);
+      }
+      std::fill(d + (g.ph + g.h) * Wp, d + HWp, 0.f);
+    }
+  });
+  return xp;
+}
+
+/** Offsets of filter taps k = (ci, ki, kj) in the padded input. */
+std::vector<int> tapOffsets(const ConvGeom& g) {
+  const int64_t cg = g.c / g.groups, Wp = g.w + 2 * g.pw, HWp = (g.h + 2 * g.ph) * Wp;
+  std::vector<int> koff(size_t(cg * g.kh * g.kw));
+  size_t k = 0;
+  for (int64_t ci = 0; ci < cg; ci++)
+    for (int64_t ki = 0; ki < g.kh; ki++)
+      for (int64_t kj = 0; kj < g.kw; kj++) koff[k++] = int(ci * HWp + ki * g.dh * Wp + kj * g.dw);
+  return koff;
+}
+
+/** Output channels per block: nv vectors of `lanes`. */
+int vectorsFor(int64_t og, int lanes) { return int(std::min<int64_t>(4, (og + lanes - 1) / lanes)); }
+
+/** Stride-1 convolutions small enough for int offsets take the direct kernels. */
+bool directOk(const ConvGeom& g) {
+  const int64_t HWp = (g.h + 2 * g.ph) * (g.w + 2 * g.pw);
+  return g.sh == 1 && g.sw == 1 && (g.c / g.groups) * HWp < (int64_t(1) << 30) && g.o / g.groups >= 4;
+}
+
+void directForward(const float* x, const float* w, float* out, const ConvGeom& g) {
+  const DconvSet set = currentDconv();
+  const int64_t cg = g.c / g.groups, og = g.o / g.groups, K = cg * g.kh * g.kw, P = g.oh * g.ow;
+  const int64_t Wp = g.w + 2 * g.pw, HWp = (g.h + 2 * g.ph) * Wp;
+  const int nv = vectorsFor(og, set.lanes), OB = nv * set.lanes, MR = set.fwdMr[nv - 1];
+  const DconvFwdFn fn = set.fwd[nv - 1];
+  const int64_t nob = (og + OB - 1) / OB;
+  const float* xp = padInput(x, g, MR + 64);
+  const std::vector<int> koff = tapOffsets(g);
+  // Packed weights [group][o-block][k][OB], zero beyond og.
+  float* wp = t_wpack.get(size_t(g.groups * nob * K * OB));
+  for (int64_t gi = 0; gi < g.groups; gi++)
+    for (int64_t ob = 0; ob < nob; ob++) {
+      float* d = wp + (gi * nob + ob) * K * OB;
+      for (int64_t k = 0; k < K; k++)
+        for (int64_t o = 0; o < OB; o++) {
+          const int64_t oc = ob * OB + o;
+          d[k * OB + o] = oc < og ? w[(gi * og + oc) * K + k] : 0.f;
+        }
+    }
+  const int64_t Q = (g.oh - 1) * Wp + g.ow, T = (Q + MR - 1) / MR;
+  const double tileFlops = double(MR) * OB * K * g.groups * nob;
+  parallelFor(g.n * T, std::max<int64_t>(1, int64_t(4e5 / tileFlops)), [&](int64_t lo, int64_t hi) {
+    alignas(64) float tile[24 * 64];
+    int64_t dst[24];
+    for (int64_t t = lo; t < hi; t++) {
+      const int64_t n = t / T, q0 = (t % T) * MR;
+      for (int r = 0; r < MR; r++) {
+        const int64_t q = q0 + r, ox = q % Wp;
+        dst[r] = (q < Q && ox < g.ow) ? (q / Wp) * g.ow + ox : -1;
+      }
+      for (int64_t gi = 0; gi < g.groups; gi++) {
+        const float* xb = xp + (n * g.c + gi * cg) * HWp + q0;
+        for (int64_t ob = 0; ob < nob; ob++) {
+          fn(xb, koff.data(), long(K), wp + (gi * nob + ob) * K * OB, tile);
+          const int64_t ovalid = std::min<int64_t>(OB, og - ob * OB);
+          for (int64_t o = 0; o < ovalid; o++) {
+            float* base = out + (n * g.o + gi * og + ob * OB + o) * P;
+            for (int r = 0; r < MR; r++)
+              if (dst[r] >= 0) base[dst[r]] = tile[r * OB + o];
+          }
+        }
+      }
+    }
+  });
+}
+
+void directWeightGrad(const float* x, const float* dy, float* dw, const ConvGeom& g) {
+  const DconvSet set = currentDconv();
+  const int64_t cg = g.c / g.groups, og = g.o / g.groups, K = cg * g.kh * g.kw, P = g.oh * g.ow;
+  const int64_t Wp = g.w + 2 * g.pw, HWp = (g.h + 2 * g.ph) * Wp;
+  const int nv = vectorsFor(og, set.lanes), OB = nv * set.lanes, MR = set.wgradMr[nv - 1];
+  const DconvWgradFn fn = set.wgrad[nv - 1];
+  const int64_t nob = (og + OB - 1) / OB, KT = (K + MR - 1) / MR;
+  const float* xp = padInput(x, g, 64);
+  const std::vector<int> koff = tapOffsets(g);
+  std::vector<int> roff(size_t(KT * MR), 0);  // taps beyond K read offset 0 and are discarded
+  std::copy(koff.begin(), koff.end(), roff.begin());
+  const int64_t Q = (g.oh - 1) * Wp + g.ow;
+  const int64_t partLen = g.groups * nob * KT * MR * OB;
+  const int chunks = int(std::min<int64_t>(poolThreads(), g.n));
+  std::vector<float> part(size_t(chunks * partLen), 0.f);
+  parallelFor(chunks, 1, [&](int64_t lo, int64_t hi) {
+    std::vector<float> dyT(size_t(Q * OB));
+    for (int64_t c = lo; c < hi; c++) {
+      float* acc = part.data() + c * partLen;
+      for (int64_t n = g.n * c / chunks; n < g.n * (c + 1) / chunks; n++) {
+        for (int64_t gi = 0; gi < g.groups; gi++) {
+          const float* xb = xp + (n * g.c + gi * cg) * HWp;
+          for (int64_t ob = 0; ob < nob; ob++) {
+            // dyT[q][o]: this image's output gradient in padded-row order, zero off the valid pixels.
+            const int64_t ovalid = std::min<int64_t>(OB, og - ob * OB);
+            std::fill(dyT.begin(), dyT.end(), 0.f);
+            const float* src0 = dy + (n * g.o + gi * og + ob * OB) * P;
+            for (int64_t oy = 0; oy < g.oh; oy++)
+              for (int64_t x0 = 0; x0 < g.ow; x0 += 16) {  // 16-pixel blocks keep the strided writes in L1
+                const int64_t x1 = std::min<int64_t>(g.ow, x0 + 16);
+                float* d = dyT.data() + (oy * Wp) * OB;
+                for (int64_t o = 0; o < ovalid; o++) {
+                  const float* src = src0 + o * P + oy * g.ow;
+                  for (int64_t ox = x0; ox < x1; ox++) d[ox * OB + o] = src[ox];
+                }
+              }
+            float* a = acc + (gi * nob + ob) * KT * MR * OB;
+            for (int64_t kt = 0; kt < KT; kt++) fn(xb, roff.data() + kt * MR, long(Q), dyT.data(), a + kt * MR * OB);
+          }
+        }
+      }
+    }
+  });
+  for (int64_t gi = 0; gi < g.groups; gi++)
+    for (int64_t ob = 0; ob < nob; ob++) {
+      const int64_t ovalid = std::min<int64_t>(OB, og - ob * OB);
+      for (int64_t k = 0; k < K; k++)
+        for (int64_t o = 0; o < ovalid; o++) {
+          float s = 0.f;
+          for (int c = 0; c < chunks; c++) s += part[size_t(c * partLen + ((gi * nob + ob) * KT * MR + k) * OB + o)];
+          dw[(gi * og + ob * OB + o) * K + k] = s;
+        }
+    }
+}
+
 }  // namespace
 
 void conv2dForward(const float* x, const float* w, float* out, const ConvGeom& g) {
+  if (directOk(g)) return directForward(x, w, out, g);
   const int64_t cg = g.c / g.groups, og = g.o / g.groups, K = cg * g.kh * g.kw, P = g.oh * g.ow;
   for (int64_t gi = 0; gi < g.groups; gi++) {
     View a;
@@ -131,6 +307,7 @@ void conv2dForward(const float* x, const float* w, float* out, const ConvGeom& g
 }
 
 void conv2dBackwardFilter(const float* x, const float* dy, float* dw, const ConvGeom& g) {
+  if (directOk(g)) return directWeightGrad(x, dy, dw, g);
   const int64_t cg = g.c / g.groups, og = g.o / g.groups, K = cg * g.kh * g.kw, P = g.oh * g.ow;
   for (int64_t gi = 0; gi < g.groups; gi++) {
     // dWᵀ (K × og) = col (K × N·P) · dyᵀ (N·P × og)
@@ -149,7 +326,7 @@ void conv2dBackwardFilter(const float* x, const float* dy, float* dw, const Conv
 void conv2dBackwardData(const float* dy, const float* w, float* dx, const ConvGeom& g) {
   const int64_t cg = g.c / g.groups, og = g.o / g.groups, K = cg * g.kh * g.kw, P = g.oh * g.ow;
   const int64_t tph = g.dh * (g.kh - 1) - g.ph, tpw = g.dw * (g.kw - 1) - g.pw;
-  if (g.sh == 1 && g.sw == 1 && tph >= 0 && tpw >= 0) {
+  if (g.sh == 1 && g.sw == 1 && tph >= 0 && tpw >= 0 && cg >= 4) {
     // Stride 1: dx is the convolution of dy with the flipped, channel-transposed weights.
     std::vector<float> wt(size_t(g.c * og * g.kh * g.kw));
     for (int64_t gi = 0; gi < g.groups; gi++)

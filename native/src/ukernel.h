@@ -24,3 +24,30 @@ UkrSet ukernelsAvx512();
 #endif
 
 }  // namespace al
+
+namespace al {
+
+/**
+ * Direct-convolution micro-kernels (stride 1, input zero-padded). OB = nv·lanes output channels.
+ * fwd:   tile[r·OB + o]  = Σ_k xb[koff[k] + r] · w[k·OB + o]          (r < mr consecutive pixels)
+ * wgrad: acc[r·OB + o]  += Σ_q xb[q + roff[r]] · dyT[q·OB + o]        (r < mr filter taps)
+ */
+typedef void (*DconvFwdFn)(const float* xb, const int* koff, long K, const float* w, float* tile);
+typedef void (*DconvWgradFn)(const float* xb, const int* roff, long Q, const float* dyT, float* acc);
+
+struct DconvSet {
+  int lanes;
+  /** index nv − 1, nv = 1..4 vectors of output channels */
+  int fwdMr[4];
+  DconvFwdFn fwd[4];
+  int wgradMr[4];
+  DconvWgradFn wgrad[4];
+};
+
+DconvSet dconvBaseline();
+#if defined(ADAPTLAB_X86)
+DconvSet dconvAvx2();
+DconvSet dconvAvx512();
+#endif
+
+}  // namespace al

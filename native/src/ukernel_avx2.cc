@@ -1,4 +1,4 @@
-// AVX2+FMA micro-kernels (8-wide), compiled with -mavx2 -mfma and used only when cpuid reports them.
+// AVX2+FMA micro-kernels (8-wide) for GEMM and direct convolution, compiled with -mavx2 -mfma, used only when cpuid reports them.
 #include <immintrin.h>
 
 #include "ukernel.h"
@@ -40,5 +40,75 @@ void ukr(long kc, const float* __restrict a, const float* __restrict b, float* _
 }  // namespace
 
 UkrSet ukernelsAvx2() { return UkrSet{"avx2+fma 6x16/4x24", 2, {{6, 16, ukr<6, 2>}, {4, 24, ukr<4, 3>}}}; }
+
+
+#define VEC __m256
+#define L 8
+#define ZERO() _mm256_setzero_ps()
+#define LOAD(p) _mm256_loadu_ps(p)
+#define STORE(p, v) _mm256_storeu_ps(p, v)
+#define SET1(x) _mm256_set1_ps(x)
+#define FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
+
+namespace {
+
+template <int MR, int NV>
+void dfwd(const float* __restrict xb, const int* __restrict koff, long K, const float* __restrict w, float* __restrict tile) {
+  VEC acc[MR][NV];
+#pragma GCC unroll 24
+  for (int r = 0; r < MR; r++)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) acc[r][v] = ZERO();
+  for (long k = 0; k < K; k++) {
+    const float* xk = xb + koff[k];
+    VEC wv[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) wv[v] = LOAD(w + k * (NV * L) + v * L);
+#pragma GCC unroll 24
+    for (int r = 0; r < MR; r++) {
+      const VEC a = SET1(xk[r]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; v++) acc[r][v] = FMA(a, wv[v], acc[r][v]);
+    }
+  }
+#pragma GCC unroll 24
+  for (int r = 0; r < MR; r++)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) STORE(tile + r * (NV * L) + v * L, acc[r][v]);
+}
+
+template <int MR, int NV>
+void dwgrad(const float* __restrict xb, const int* __restrict roff, long Q, const float* __restrict dyT, float* __restrict accOut) {
+  VEC acc[MR][NV];
+  const float* xr[MR];
+#pragma GCC unroll 24
+  for (int r = 0; r < MR; r++) {
+    xr[r] = xb + roff[r];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) acc[r][v] = LOAD(accOut + r * (NV * L) + v * L);
+  }
+  for (long q = 0; q < Q; q++) {
+    VEC dv[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) dv[v] = LOAD(dyT + q * (NV * L) + v * L);
+#pragma GCC unroll 24
+    for (int r = 0; r < MR; r++) {
+      const VEC a = SET1(xr[r][q]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; v++) acc[r][v] = FMA(a, dv[v], acc[r][v]);
+    }
+  }
+#pragma GCC unroll 24
+  for (int r = 0; r < MR; r++)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) STORE(accOut + r * (NV * L) + v * L, acc[r][v]);
+}
+
+}  // namespace
+
+DconvSet dconvAvx2() {
+  return DconvSet{8, {12, 6, 4, 3}, {dfwd<12, 1>, dfwd<6, 2>, dfwd<4, 3>, dfwd<3, 4>},
+                  {12, 6, 4, 3}, {dwgrad<12, 1>, dwgrad<6, 2>, dwgrad<4, 3>, dwgrad<3, 4>}};
+}
 
 }  // namespace al

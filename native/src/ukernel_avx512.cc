@@ -1,4 +1,4 @@
-// AVX-512 micro-kernels (16-wide), compiled with -mavx512f and used only when cpuid reports it.
+// AVX-512 micro-kernels (16-wide) for GEMM and direct convolution, compiled with -mavx512f, used only when cpuid reports it.
 #include <immintrin.h>
 
 #include "ukernel.h"
@@ -40,5 +40,75 @@ void ukr(long kc, const float* __restrict a, const float* __restrict b, float* _
 }  // namespace
 
 UkrSet ukernelsAvx512() { return UkrSet{"avx512 8x48/12x32", 2, {{8, 48, ukr<8, 3>}, {12, 32, ukr<12, 2>}}}; }
+
+
+#define VEC __m512
+#define L 16
+#define ZERO() _mm512_setzero_ps()
+#define LOAD(p) _mm512_loadu_ps(p)
+#define STORE(p, v) _mm512_storeu_ps(p, v)
+#define SET1(x) _mm512_set1_ps(x)
+#define FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
+
+namespace {
+
+template <int MR, int NV>
+void dfwd(const float* __restrict xb, const int* __restrict koff, long K, const float* __restrict w, float* __restrict tile) {
+  VEC acc[MR][NV];
+#pragma GCC unroll 24
+  for (int r = 0; r < MR; r++)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) acc[r][v] = ZERO();
+  for (long k = 0; k < K; k++) {
+    const float* xk = xb + koff[k];
+    VEC wv[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) wv[v] = LOAD(w + k * (NV * L) + v * L);
+#pragma GCC unroll 24
+    for (int r = 0; r < MR; r++) {
+      const VEC a = SET1(xk[r]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; v++) acc[r][v] = FMA(a, wv[v], acc[r][v]);
+    }
+  }
+#pragma GCC unroll 24
+  for (int r = 0; r < MR; r++)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) STORE(tile + r * (NV * L) + v * L, acc[r][v]);
+}
+
+template <int MR, int NV>
+void dwgrad(const float* __restrict xb, const int* __restrict roff, long Q, const float* __restrict dyT, float* __restrict accOut) {
+  VEC acc[MR][NV];
+  const float* xr[MR];
+#pragma GCC unroll 24
+  for (int r = 0; r < MR; r++) {
+    xr[r] = xb + roff[r];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) acc[r][v] = LOAD(accOut + r * (NV * L) + v * L);
+  }
+  for (long q = 0; q < Q; q++) {
+    VEC dv[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) dv[v] = LOAD(dyT + q * (NV * L) + v * L);
+#pragma GCC unroll 24
+    for (int r = 0; r < MR; r++) {
+      const VEC a = SET1(xr[r][q]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; v++) acc[r][v] = FMA(a, dv[v], acc[r][v]);
+    }
+  }
+#pragma GCC unroll 24
+  for (int r = 0; r < MR; r++)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) STORE(accOut + r * (NV * L) + v * L, acc[r][v]);
+}
+
+}  // namespace
+
+DconvSet dconvAvx512() {
+  return DconvSet{16, {24, 12, 8, 6}, {dfwd<24, 1>, dfwd<12, 2>, dfwd<8, 3>, dfwd<6, 4>},
+                  {12, 12, 8, 6}, {dwgrad<12, 1>, dwgrad<12, 2>, dwgrad<8, 3>, dwgrad<6, 4>}};
+}
 
 }  // namespace al

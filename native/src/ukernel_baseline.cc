@@ -1,4 +1,4 @@
-// Portable micro-kernels (plain C++, vectorised by the compiler for the baseline target).
+// Portable micro-kernels for GEMM and direct convolution (plain C++, vectorised by the compiler for the baseline target).
 #include "ukernel.h"
 
 namespace al {
@@ -28,5 +28,48 @@ void ukr(long kc, const float* __restrict a, const float* __restrict b, float* _
 }  // namespace
 
 UkrSet ukernelsBaseline() { return UkrSet{"baseline 4x8/4x16", 2, {{4, 8, ukr<4, 8>}, {4, 16, ukr<4, 16>}}}; }
+
+
+namespace {
+
+constexpr int L = 4;
+
+template <int MR, int NV>
+void dfwd(const float* __restrict xb, const int* __restrict koff, long K, const float* __restrict w, float* __restrict tile) {
+  float acc[MR][NV * L] = {};
+  for (long k = 0; k < K; k++) {
+    const float* xk = xb + koff[k];
+    const float* wk = w + k * (NV * L);
+    for (int r = 0; r < MR; r++) {
+      const float a = xk[r];
+      for (int o = 0; o < NV * L; o++) acc[r][o] += a * wk[o];
+    }
+  }
+  for (int r = 0; r < MR; r++)
+    for (int o = 0; o < NV * L; o++) tile[r * (NV * L) + o] = acc[r][o];
+}
+
+template <int MR, int NV>
+void dwgrad(const float* __restrict xb, const int* __restrict roff, long Q, const float* __restrict dyT, float* __restrict accOut) {
+  float acc[MR][NV * L];
+  for (int r = 0; r < MR; r++)
+    for (int o = 0; o < NV * L; o++) acc[r][o] = accOut[r * (NV * L) + o];
+  for (long q = 0; q < Q; q++) {
+    const float* d = dyT + q * (NV * L);
+    for (int r = 0; r < MR; r++) {
+      const float a = xb[q + roff[r]];
+      for (int o = 0; o < NV * L; o++) acc[r][o] += a * d[o];
+    }
+  }
+  for (int r = 0; r < MR; r++)
+    for (int o = 0; o < NV * L; o++) accOut[r * (NV * L) + o] = acc[r][o];
+}
+
+}  // namespace
+
+DconvSet dconvBaseline() {
+  return DconvSet{4, {8, 4, 3, 2}, {dfwd<8, 1>, dfwd<4, 2>, dfwd<3, 3>, dfwd<2, 4>},
+                  {8, 4, 3, 2}, {dwgrad<8, 1>, dwgrad<4, 2>, dwgrad<3, 3>, dwgrad<2, 4>}};
+}
 
 }  // namespace al
