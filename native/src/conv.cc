@@ -181,10 +181,10 @@ std::vector<int> tapOffsets(const ConvGeom& g) {
 /** Output channels per block: nv vectors of `lanes`. */
 int vectorsFor(int64_t og, int lanes) { return int(std::min<int64_t>(4, (og + lanes - 1) / lanes)); }
 
-/** Stride-1 convolutions small enough for int offsets take the direct kernels. */
+/** Stride-1 and stride-2 convolutions small enough for int offsets take the direct kernels. */
 bool directOk(const ConvGeom& g) {
   const int64_t HWp = (g.h + 2 * g.ph) * (g.w + 2 * g.pw);
-  return g.sh == 1 && g.sw == 1 && (g.c / g.groups) * HWp < (int64_t(1) << 30) && g.o / g.groups >= 4;
+  return g.sh == g.sw && (g.sh == 1 || g.sh == 2) && (g.c / g.groups) * HWp < (int64_t(1) << 30) && g.o / g.groups >= 4;
 }
 
 void directForward(const float* x, const float* w, float* out, const ConvGeom& g) {
@@ -192,9 +192,10 @@ void directForward(const float* x, const float* w, float* out, const ConvGeom& g
   const int64_t cg = g.c / g.groups, og = g.o / g.groups, K = cg * g.kh * g.kw, P = g.oh * g.ow;
   const int64_t Wp = g.w + 2 * g.pw, HWp = (g.h + 2 * g.ph) * Wp;
   const int nv = vectorsFor(og, set.lanes), OB = nv * set.lanes, MR = set.fwdMr[nv - 1];
-  const DconvFwdFn fn = set.fwd[nv - 1];
+  const int64_t S = g.sh;
+  const DconvFwdFn fn = set.fwd[S - 1][nv - 1];
   const int64_t nob = (og + OB - 1) / OB;
-  const float* xp = padInput(x, g, MR + 64);
+  const float* xp = padInput(x, g, MR * S + 64);
   const std::vector<int> koff = tapOffsets(g);
   // Packed weights [group][o-block][k][OB], zero beyond og.
   float* wp = t_wpack.get(size_t(g.groups * nob * K * OB));
@@ -207,19 +208,32 @@ void directForward(const float* x, const float* w, float* out, const ConvGeom& g
           d[k * OB + o] = oc < og ? w[(gi * og + oc) * K + k] : 0.f;
         }
     }
-  const int64_t Q = (g.oh - 1) * Wp + g.ow, T = (Q + MR - 1) / MR;
+  // Stride 1: tiles run over padded-row "virtual pixels" q = oy·Wp + ox (ox ≥ ow discarded), so
+  // consecutive pixels are consecutive in memory across rows. Stride 2: tiles stay within a row.
+  const int64_t Q = (g.oh - 1) * Wp + g.ow;
+  const int64_t TR = (g.ow + MR - 1) / MR;
+  const int64_t T = S == 1 ? (Q + MR - 1) / MR : g.oh * TR;
   const double tileFlops = double(MR) * OB * K * g.groups * nob;
   parallelFor(g.n * T, std::max<int64_t>(1, int64_t(4e5 / tileFlops)), [&](int64_t lo, int64_t hi) {
     alignas(64) float tile[24 * 64];
     int64_t dst[24];
     for (int64_t t = lo; t < hi; t++) {
-      const int64_t n = t / T, q0 = (t % T) * MR;
-      for (int r = 0; r < MR; r++) {
-        const int64_t q = q0 + r, ox = q % Wp;
-        dst[r] = (q < Q && ox < g.ow) ? (q / Wp) * g.ow + ox : -1;
+      const int64_t n = t / T;
+      int64_t xoff;
+      if (S == 1) {
+        const int64_t q0 = (t % T) * MR;
+        xoff = q0;
+        for (int r = 0; r < MR; r++) {
+          const int64_t q = q0 + r, ox = q % Wp;
+          dst[r] = (q < Q && ox < g.ow) ? (q / Wp) * g.ow + ox : -1;
+        }
+      } else {
+        const int64_t oy = (t % T) / TR, ox0 = ((t % T) % TR) * MR;
+        xoff = oy * S * Wp + ox0 * S;
+        for (int r = 0; r < MR; r++) dst[r] = ox0 + r < g.ow ? oy * g.ow + ox0 + r : -1;
       }
       for (int64_t gi = 0; gi < g.groups; gi++) {
-        const float* xb = xp + (n * g.c + gi * cg) * HWp + q0;
+        const float* xb = xp + (n * g.c + gi * cg) * HWp + xoff;
         for (int64_t ob = 0; ob < nob; ob++) {
           fn(xb, koff.data(), long(K), wp + (gi * nob + ob) * K * OB, tile);
           const int64_t ovalid = std::min<int64_t>(OB, og - ob * OB);
@@ -239,13 +253,16 @@ void directWeightGrad(const float* x, const float* dy, float* dw, const ConvGeom
   const int64_t cg = g.c / g.groups, og = g.o / g.groups, K = cg * g.kh * g.kw, P = g.oh * g.ow;
   const int64_t Wp = g.w + 2 * g.pw, HWp = (g.h + 2 * g.ph) * Wp;
   const int nv = vectorsFor(og, set.lanes), OB = nv * set.lanes, MR = set.wgradMr[nv - 1];
-  const DconvWgradFn fn = set.wgrad[nv - 1];
+  const int64_t S = g.sh;
+  const DconvWgradFn fn = set.wgrad[S - 1][nv - 1];
   const int64_t nob = (og + OB - 1) / OB, KT = (K + MR - 1) / MR;
   const float* xp = padInput(x, g, 64);
   const std::vector<int> koff = tapOffsets(g);
   std::vector<int> roff(size_t(KT * MR), 0);  // taps beyond K read offset 0 and are discarded
   std::copy(koff.begin(), koff.end(), roff.begin());
-  const int64_t Q = (g.oh - 1) * Wp + g.ow;
+  // Stride 1: one reduction over padded-row pixels (zeros off the valid ones); stride 2: one per row.
+  const int64_t rowW = S == 1 ? Wp : g.ow;
+  const int64_t Q = (g.oh - 1) * rowW + g.ow;
   const int64_t partLen = g.groups * nob * KT * MR * OB;
   const int chunks = int(std::min<int64_t>(poolThreads(), g.n));
   std::vector<float> part(size_t(chunks * partLen), 0.f);
@@ -264,14 +281,20 @@ void directWeightGrad(const float* x, const float* dy, float* dw, const ConvGeom
             for (int64_t oy = 0; oy < g.oh; oy++)
               for (int64_t x0 = 0; x0 < g.ow; x0 += 16) {  // 16-pixel blocks keep the strided writes in L1
                 const int64_t x1 = std::min<int64_t>(g.ow, x0 + 16);
-                float* d = dyT.data() + (oy * Wp) * OB;
+                float* d = dyT.data() + (oy * rowW) * OB;
                 for (int64_t o = 0; o < ovalid; o++) {
                   const float* src = src0 + o * P + oy * g.ow;
                   for (int64_t ox = x0; ox < x1; ox++) d[ox * OB + o] = src[ox];
                 }
               }
             float* a = acc + (gi * nob + ob) * KT * MR * OB;
-            for (int64_t kt = 0; kt < KT; kt++) fn(xb, roff.data() + kt * MR, long(Q), dyT.data(), a + kt * MR * OB);
+            if (S == 1) {
+              for (int64_t kt = 0; kt < KT; kt++) fn(xb, roff.data() + kt * MR, long(Q), dyT.data(), a + kt * MR * OB);
+            } else {
+              for (int64_t kt = 0; kt < KT; kt++)
+                for (int64_t oy = 0; oy < g.oh; oy++)
+                  fn(xb + oy * S * Wp, roff.data() + kt * MR, long(g.ow), dyT.data() + oy * g.ow * OB, a + kt * MR * OB);
+            }
           }
         }
       }

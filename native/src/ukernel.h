@@ -29,8 +29,9 @@ namespace al {
 
 /**
  * Direct-convolution micro-kernels (stride 1, input zero-padded). OB = nv·lanes output channels.
- * fwd:   tile[r·OB + o]  = Σ_k xb[koff[k] + r] · w[k·OB + o]          (r < mr consecutive pixels)
- * wgrad: acc[r·OB + o]  += Σ_q xb[q + roff[r]] · dyT[q·OB + o]        (r < mr filter taps)
+ * fwd:   tile[r·OB + o]  = Σ_k xb[koff[k] + r·s] · w[k·OB + o]        (r < mr pixels of one row, stride s)
+ * wgrad: acc[r·OB + o]  += Σ_q xb[q·s + roff[r]] · dyT[q·OB + o]      (r < mr filter taps)
+ * Tables are indexed [s − 1][nv − 1] for s = 1, 2.
  */
 typedef void (*DconvFwdFn)(const float* xb, const int* koff, long K, const float* w, float* tile);
 typedef void (*DconvWgradFn)(const float* xb, const int* roff, long Q, const float* dyT, float* acc);
@@ -39,9 +40,9 @@ struct DconvSet {
   int lanes;
   /** index nv − 1, nv = 1..4 vectors of output channels */
   int fwdMr[4];
-  DconvFwdFn fwd[4];
+  DconvFwdFn fwd[2][4];
   int wgradMr[4];
-  DconvWgradFn wgrad[4];
+  DconvWgradFn wgrad[2][4];
 };
 
 DconvSet dconvBaseline();

@@ -52,7 +52,7 @@ UkrSet ukernelsAvx2() { return UkrSet{"avx2+fma 6x16/4x24", 2, {{6, 16, ukr<6, 2
 
 namespace {
 
-template <int MR, int NV>
+template <int MR, int NV, int SW>
 void dfwd(const float* __restrict xb, const int* __restrict koff, long K, const float* __restrict w, float* __restrict tile) {
   VEC acc[MR][NV];
 #pragma GCC unroll 24
@@ -66,7 +66,7 @@ void dfwd(const float* __restrict xb, const int* __restrict koff, long K, const 
     for (int v = 0; v < NV; v++) wv[v] = LOAD(w + k * (NV * L) + v * L);
 #pragma GCC unroll 24
     for (int r = 0; r < MR; r++) {
-      const VEC a = SET1(xk[r]);
+      const VEC a = SET1(xk[r * SW]);
 #pragma GCC unroll 4
       for (int v = 0; v < NV; v++) acc[r][v] = FMA(a, wv[v], acc[r][v]);
     }
@@ -77,7 +77,7 @@ void dfwd(const float* __restrict xb, const int* __restrict koff, long K, const 
     for (int v = 0; v < NV; v++) STORE(tile + r * (NV * L) + v * L, acc[r][v]);
 }
 
-template <int MR, int NV>
+template <int MR, int NV, int SW>
 void dwgrad(const float* __restrict xb, const int* __restrict roff, long Q, const float* __restrict dyT, float* __restrict accOut) {
   VEC acc[MR][NV];
   const float* xr[MR];
@@ -93,7 +93,7 @@ void dwgrad(const float* __restrict xb, const int* __restrict roff, long Q, cons
     for (int v = 0; v < NV; v++) dv[v] = LOAD(dyT + q * (NV * L) + v * L);
 #pragma GCC unroll 24
     for (int r = 0; r < MR; r++) {
-      const VEC a = SET1(xr[r][q]);
+      const VEC a = SET1(xr[r][q * SW]);
 #pragma GCC unroll 4
       for (int v = 0; v < NV; v++) acc[r][v] = FMA(a, dv[v], acc[r][v]);
     }
@@ -107,8 +107,8 @@ void dwgrad(const float* __restrict xb, const int* __restrict roff, long Q, cons
 }  // namespace
 
 DconvSet dconvAvx2() {
-  return DconvSet{8, {12, 6, 4, 3}, {dfwd<12, 1>, dfwd<6, 2>, dfwd<4, 3>, dfwd<3, 4>},
-                  {12, 6, 4, 3}, {dwgrad<12, 1>, dwgrad<6, 2>, dwgrad<4, 3>, dwgrad<3, 4>}};
+  return DconvSet{8, {12, 6, 4, 3}, {{dfwd<12, 1, 1>, dfwd<6, 2, 1>, dfwd<4, 3, 1>, dfwd<3, 4, 1>}, {dfwd<12, 1, 2>, dfwd<6, 2, 2>, dfwd<4, 3, 2>, dfwd<3, 4, 2>}},
+                  {12, 6, 4, 3}, {{dwgrad<12, 1, 1>, dwgrad<6, 2, 1>, dwgrad<4, 3, 1>, dwgrad<3, 4, 1>}, {dwgrad<12, 1, 2>, dwgrad<6, 2, 2>, dwgrad<4, 3, 2>, dwgrad<3, 4, 2>}}};
 }
 
 }  // namespace al

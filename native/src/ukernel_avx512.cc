@@ -52,7 +52,7 @@ UkrSet ukernelsAvx512() { return UkrSet{"avx512 8x48/12x32", 2, {{8, 48, ukr<8, 
 
 namespace {
 
-template <int MR, int NV>
+template <int MR, int NV, int SW>
 void dfwd(const float* __restrict xb, const int* __restrict koff, long K, const float* __restrict w, float* __restrict tile) {
   VEC acc[MR][NV];
 #pragma GCC unroll 24
@@ -66,7 +66,7 @@ void dfwd(const float* __restrict xb, const int* __restrict koff, long K, const 
     for (int v = 0; v < NV; v++) wv[v] = LOAD(w + k * (NV * L) + v * L);
 #pragma GCC unroll 24
     for (int r = 0; r < MR; r++) {
-      const VEC a = SET1(xk[r]);
+      const VEC a = SET1(xk[r * SW]);
 #pragma GCC unroll 4
       for (int v = 0; v < NV; v++) acc[r][v] = FMA(a, wv[v], acc[r][v]);
     }
@@ -77,7 +77,7 @@ void dfwd(const float* __restrict xb, const int* __restrict koff, long K, const 
     for (int v = 0; v < NV; v++) STORE(tile + r * (NV * L) + v * L, acc[r][v]);
 }
 
-template <int MR, int NV>
+template <int MR, int NV, int SW>
 void dwgrad(const float* __restrict xb, const int* __restrict roff, long Q, const float* __restrict dyT, float* __restrict accOut) {
   VEC acc[MR][NV];
   const float* xr[MR];
@@ -93,7 +93,7 @@ void dwgrad(const float* __restrict xb, const int* __restrict roff, long Q, cons
     for (int v = 0; v < NV; v++) dv[v] = LOAD(dyT + q * (NV * L) + v * L);
 #pragma GCC unroll 24
     for (int r = 0; r < MR; r++) {
-      const VEC a = SET1(xr[r][q]);
+      const VEC a = SET1(xr[r][q * SW]);
 #pragma GCC unroll 4
       for (int v = 0; v < NV; v++) acc[r][v] = FMA(a, dv[v], acc[r][v]);
     }
@@ -107,8 +107,8 @@ void dwgrad(const float* __restrict xb, const int* __restrict roff, long Q, cons
 }  // namespace
 
 DconvSet dconvAvx512() {
-  return DconvSet{16, {24, 12, 8, 6}, {dfwd<24, 1>, dfwd<12, 2>, dfwd<8, 3>, dfwd<6, 4>},
-                  {12, 12, 8, 6}, {dwgrad<12, 1>, dwgrad<12, 2>, dwgrad<8, 3>, dwgrad<6, 4>}};
+  return DconvSet{16, {24, 12, 8, 6}, {{dfwd<24, 1, 1>, dfwd<12, 2, 1>, dfwd<8, 3, 1>, dfwd<6, 4, 1>}, {dfwd<24, 1, 2>, dfwd<12, 2, 2>, dfwd<8, 3, 2>, dfwd<6, 4, 2>}},
+                  {12, 12, 8, 6}, {{dwgrad<12, 1, 1>, dwgrad<12, 2, 1>, dwgrad<8, 3, 1>, dwgrad<6, 4, 1>}, {dwgrad<12, 1, 2>, dwgrad<12, 2, 2>, dwgrad<8, 3, 2>, dwgrad<6, 4, 2>}}};
 }
 
 }  // namespace al

@@ -34,14 +34,14 @@ namespace {
 
 constexpr int L = 4;
 
-template <int MR, int NV>
+template <int MR, int NV, int SW>
 void dfwd(const float* __restrict xb, const int* __restrict koff, long K, const float* __restrict w, float* __restrict tile) {
   float acc[MR][NV * L] = {};
   for (long k = 0; k < K; k++) {
     const float* xk = xb + koff[k];
     const float* wk = w + k * (NV * L);
     for (int r = 0; r < MR; r++) {
-      const float a = xk[r];
+      const float a = xk[r * SW];
       for (int o = 0; o < NV * L; o++) acc[r][o] += a * wk[o];
     }
   }
@@ -49,7 +49,7 @@ void dfwd(const float* __restrict xb, const int* __restrict koff, long K, const 
     for (int o = 0; o < NV * L; o++) tile[r * (NV * L) + o] = acc[r][o];
 }
 
-template <int MR, int NV>
+template <int MR, int NV, int SW>
 void dwgrad(const float* __restrict xb, const int* __restrict roff, long Q, const float* __restrict dyT, float* __restrict accOut) {
   float acc[MR][NV * L];
   for (int r = 0; r < MR; r++)
@@ -57,7 +57,7 @@ void dwgrad(const float* __restrict xb, const int* __restrict roff, long Q, cons
   for (long q = 0; q < Q; q++) {
     const float* d = dyT + q * (NV * L);
     for (int r = 0; r < MR; r++) {
-      const float a = xb[q + roff[r]];
+      const float a = xb[q * SW + roff[r]];
       for (int o = 0; o < NV * L; o++) acc[r][o] += a * d[o];
     }
   }
@@ -68,8 +68,8 @@ void dwgrad(const float* __restrict xb, const int* __restrict roff, long Q, cons
 }  // namespace
 
 DconvSet dconvBaseline() {
-  return DconvSet{4, {8, 4, 3, 2}, {dfwd<8, 1>, dfwd<4, 2>, dfwd<3, 3>, dfwd<2, 4>},
-                  {8, 4, 3, 2}, {dwgrad<8, 1>, dwgrad<4, 2>, dwgrad<3, 3>, dwgrad<2, 4>}};
+  return DconvSet{4, {8, 4, 3, 2}, {{dfwd<8, 1, 1>, dfwd<4, 2, 1>, dfwd<3, 3, 1>, dfwd<2, 4, 1>}, {dfwd<8, 1, 2>, dfwd<4, 2, 2>, dfwd<3, 3, 2>, dfwd<2, 4, 2>}},
+                  {8, 4, 3, 2}, {{dwgrad<8, 1, 1>, dwgrad<4, 2, 1>, dwgrad<3, 3, 1>, dwgrad<2, 4, 1>}, {dwgrad<8, 1, 2>, dwgrad<4, 2, 2>, dwgrad<3, 3, 2>, dwgrad<2, 4, 2>}}};
 }
 
 }  // namespace al
