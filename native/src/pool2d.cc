@@ -8,33 +8,53 @@ namespace al {
 
 namespace {
 
-template <int KH, int KW>
-void maxPlane(const float* x, float* out, int32_t* idx, const PoolGeom& g, int64_t kh_, int64_t kw_) {
-  const int64_t kh = KH ? KH : kh_, kw = KW ? KW : kw_;
+/** Take v when it beats best (or is the first NaN); once best is NaN it stays (first NaN wins). */
+inline void maxStep(float v, int32_t i, float& best, int32_t& bi) {
+  const bool take = (v > best || v != v) && best == best;
+  best = take ? v : best;
+  bi = take ? i : bi;
+}
+
+/** 2×2 windows, stride 2, no padding: branchless, the common case. */
+void maxPlane2x2(const float* x, float* out, int32_t* idx, const PoolGeom& g) {
+  for (int64_t oy = 0; oy < g.oh; oy++) {
+    const int64_t y0 = oy * 2;
+    const float* r0 = x + y0 * g.w;
+    const float* r1 = r0 + g.w;
+    float* o = out + oy * g.ow;
+    int32_t* id = idx + oy * g.ow;
+    for (int64_t ox = 0; ox < g.ow; ox++) {
+      const int64_t x0 = ox * 2;
+      const int32_t i0 = int32_t(y0 * g.w + x0);
+      float best = r0[x0];
+      int32_t bi = i0;
+      maxStep(r0[x0 + 1], i0 + 1, best, bi);
+      maxStep(r1[x0], i0 + int32_t(g.w), best, bi);
+      maxStep(r1[x0 + 1], i0 + int32_t(g.w) + 1, best, bi);
+      o[ox] = best;
+      id[ox] = bi;
+    }
+  }
+}
+
+/** Any window: the first in-bounds value starts the search, as in the ts kernel. */
+void maxPlane(const float* x, float* out, int32_t* idx, const PoolGeom& g) {
   for (int64_t oy = 0; oy < g.oh; oy++) {
     const int64_t y0 = oy * g.sh - g.ph;
+    const int64_t ys = std::max<int64_t>(y0, 0), ye = std::min(y0 + g.kh, g.h);
     for (int64_t ox = 0; ox < g.ow; ox++) {
       const int64_t x0 = ox * g.sw - g.pw;
+      const int64_t xs = std::max<int64_t>(x0, 0), xe = std::min(x0 + g.kw, g.w);
       float best = -__builtin_inff();
-      int64_t bi = -1;
-      for (int64_t i = 0; i < kh; i++) {
-        const int64_t iy = y0 + i;
-        if (iy < 0 || iy >= g.h) continue;
-        bool nan = false;
-        for (int64_t j = 0; j < kw; j++) {
-          const int64_t ix = x0 + j;
-          if (ix < 0 || ix >= g.w) continue;
-          const float v = x[iy * g.w + ix];
-          if (v > best || bi < 0 || v != v) {
-            best = v;
-            bi = iy * g.w + ix;
-            if (v != v) { nan = true; break; }
-          }
-        }
-        if (nan) break;
+      int32_t bi = -1;
+      if (ys < ye && xs < xe) {
+        best = x[ys * g.w + xs];
+        bi = int32_t(ys * g.w + xs);
+        for (int64_t iy = ys; iy < ye; iy++)
+          for (int64_t ix = (iy == ys ? xs + 1 : xs); ix < xe; ix++) maxStep(x[iy * g.w + ix], int32_t(iy * g.w + ix), best, bi);
       }
       out[oy * g.ow + ox] = best;
-      idx[oy * g.ow + ox] = int32_t(bi);
+      idx[oy * g.ow + ox] = bi;
     }
   }
 }
@@ -58,9 +78,8 @@ void maxPool2d(const float* x, float* out, int32_t* idx, const PoolGeom& g) {
   const int64_t HW = g.h * g.w, OP = g.oh * g.ow;
   parallelFor(g.n * g.c, grainFor(g), [&](int64_t lo, int64_t hi) {
     for (int64_t pl = lo; pl < hi; pl++) {
-      if (g.kh == 2 && g.kw == 2) maxPlane<2, 2>(x + pl * HW, out + pl * OP, idx + pl * OP, g, 2, 2);
-      else if (g.kh == 3 && g.kw == 3) maxPlane<3, 3>(x + pl * HW, out + pl * OP, idx + pl * OP, g, 3, 3);
-      else maxPlane<0, 0>(x + pl * HW, out + pl * OP, idx + pl * OP, g, g.kh, g.kw);
+      if (g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0) maxPlane2x2(x + pl * HW, out + pl * OP, idx + pl * OP, g);
+      else maxPlane(x + pl * HW, out + pl * OP, idx + pl * OP, g);
     }
   });
 }
