@@ -1,4 +1,5 @@
-// Persistent thread pool: generation-counted jobs, brief spinning then a condition variable when idle.
+// Persistent thread pool: generation-counted jobs that workers join until the caller closes them;
+// idle workers spin briefly, then sleep on a condition variable.
 #include "pool.h"
 
 #include <atomic>
@@ -53,7 +54,8 @@ class Pool {
     ctx_ = ctx;
     ntasks_ = ntasks;
     next_.store(0, std::memory_order_relaxed);
-    checkedOut_.store(0, std::memory_order_relaxed);
+    left_.store(0, std::memory_order_relaxed);
+    state_.store(0, std::memory_order_release);
     {
       std::lock_guard<std::mutex> lk(mu_);
       gen_.fetch_add(1, std::memory_order_release);
@@ -62,10 +64,12 @@ class Pool {
     t_inPool = true;
     work();
     t_inPool = false;
-    const int nw = int(workers_.size());
+    // Close the job: workers that have not joined yet never will, so a worker that the OS has not
+    // scheduled (another process on its core) cannot delay us; wait only for those that joined.
+    const uint64_t joined = state_.fetch_or(kClosed, std::memory_order_acq_rel) & ~kClosed;
     int spins = 0;
-    while (checkedOut_.load(std::memory_order_acquire) < nw) {
-      if (++spins < 2000) cpuRelax();
+    while (uint64_t(left_.load(std::memory_order_acquire)) < joined) {
+      if (++spins < 4000) cpuRelax();
       else std::this_thread::yield();
     }
   }
@@ -93,9 +97,20 @@ class Pool {
       }
       if (stop_.load()) return;
       seen = gen_.load(std::memory_order_acquire);
-      work();
-      checkedOut_.fetch_add(1, std::memory_order_acq_rel);
+      if (join()) {
+        work();
+        left_.fetch_add(1, std::memory_order_acq_rel);
+      }
     }
+  }
+
+  /** Join the current job unless the caller has closed it. */
+  bool join() {
+    uint64_t s = state_.load(std::memory_order_acquire);
+    while (!(s & kClosed)) {
+      if (state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel, std::memory_order_acquire)) return true;
+    }
+    return false;
   }
 
   void start(int n) {
@@ -118,7 +133,9 @@ class Pool {
   std::mutex runMu_, mu_;
   std::condition_variable cv_;
   std::atomic<uint64_t> gen_{0};
-  std::atomic<int> next_{0}, checkedOut_{0}, sleepers_{0};
+  static constexpr uint64_t kClosed = uint64_t(1) << 63;
+  std::atomic<uint64_t> state_{kClosed};  // joined-worker count | kClosed
+  std::atomic<int> next_{0}, left_{0}, sleepers_{0};
   std::atomic<bool> stop_{false};
   void (*fn_)(void*, int) = nullptr;
   void* ctx_ = nullptr;
