@@ -147,7 +147,20 @@ AL_BINDING(where) {
   });
 }
 
+/** reluBackward(g, x, out): out = x > 0 ? g : 0 (NaN x gives 0). */
+AL_BINDING(reluBackward) {
+  Args A(env, info, 3, "reluBackward");
+  Arr out = A.f32(2, "out", 0);
+  Arr g = A.f32(0, "g", out.length), x = A.f32(1, "x", out.length);
+  const float *pg = g.f32(), *px = x.f32();
+  float* po = out.f32();
+  parallelFor(int64_t(out.length), kGrain, [&](int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; i++) po[i] = px[i] > 0.f ? pg[i] : 0.f;
+  });
+}
+
 void registerElementwise(Registry& r) {
+  r.add("reluBackward", reluBackward);
   r.add("unary", unary);
   r.add("binary", binary);
   r.add("compare", compare);

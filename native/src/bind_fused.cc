@@ -97,7 +97,7 @@ AL_BINDING(batchNormTrainForward) {
 
 /**
  * batchNormBackward(x, dy, mean, invstd, weight, n, c, hw, dx, dweight, dbias): gradients of the
- * training-mode batch norm; weight may be empty (then dweight/dbias are still the affine sums).
+ * training-mode batch norm; weight, dweight and dbias may be empty arrays (no affine / not wanted).
  */
 AL_BINDING(batchNormBackward) {
   Args A(env, info, 11, "batchNormBackward");
@@ -106,9 +106,9 @@ AL_BINDING(batchNormBackward) {
   const size_t total = size_t(n * c * hw);
   Arr x = A.f32(0, "x", total), dy = A.f32(1, "dy", total), mean = A.f32(2, "mean", size_t(c)), inv = A.f32(3, "invstd", size_t(c));
   Arr w = optionalF32(A, 4, "weight", size_t(c));
-  Arr dx = A.f32(8, "dx", total), dw = A.f32(9, "dweight", size_t(c)), db = A.f32(10, "dbias", size_t(c));
+  Arr dx = A.f32(8, "dx", total), dw = optionalF32(A, 9, "dweight", size_t(c)), db = optionalF32(A, 10, "dbias", size_t(c));
   const float *px = x.f32(), *pdy = dy.f32(), *pm = mean.f32(), *pi = inv.f32(), *pw = w.length ? w.f32() : nullptr;
-  float *pdx = dx.f32(), *pdw = dw.f32(), *pdb = db.f32();
+  float *pdx = dx.f32(), *pdw = dw.length ? dw.f32() : nullptr, *pdb = db.length ? db.f32() : nullptr;
   const double cnt = double(n * hw);
   parallelFor(c, std::max<int64_t>(1, 32768 / (n * hw)), [&](int64_t lo, int64_t hi) {
     for (int64_t ch = lo; ch < hi; ch++) {
@@ -120,8 +120,8 @@ AL_BINDING(batchNormBackward) {
         for (int64_t i = 0; i < hw; i++) { sdy += g[i]; sdyx += g[i] * (r[i] - mu); }
       }
       const double sxhat = sdyx * is;  // Σ dy · x̂
-      pdb[ch] = float(sdy);
-      pdw[ch] = float(sxhat);
+      if (pdb) pdb[ch] = float(sdy);
+      if (pdw) pdw[ch] = float(sxhat);
       const double gam = pw ? pw[ch] : 1.0;
       const float k = float(gam * is);
       const float mdy = float(sdy / cnt);

@@ -81,4 +81,13 @@ export interface Kernels {
   avgPool2d(x: FloatArray, out: FloatArray, g: PoolGeometry): void;
   /** dx (zero-filled) from dy: the transpose of avgPool2d. */
   avgPool2dBackward(dy: FloatArray, dx: FloatArray, g: PoolGeometry): void;
+  /** out = x > 0 ? g : 0 (the gradient of relu). */
+  reluBackward(g: FloatArray, x: FloatArray, out: FloatArray): void;
+  /**
+   * Training-mode batch norm of x viewed as [n, c, hw]: per-channel batch mean and 1/√(biased var + eps)
+   * into mean/invstd, and out = (x − mean)·invstd·weight + bias (weight/bias may be null).
+   */
+  batchNormTrainForward(x: FloatArray, weight: FloatArray | null, bias: FloatArray | null, n: number, c: number, hw: number, eps: number, out: FloatArray, mean: FloatArray, invstd: FloatArray): void;
+  /** Gradients of batchNormTrainForward: dx, and when not null dweight = Σ dy·x̂ and dbias = Σ dy. */
+  batchNormBackward(x: FloatArray, dy: FloatArray, mean: FloatArray, invstd: FloatArray, weight: FloatArray | null, n: number, c: number, hw: number, dx: FloatArray, dweight: FloatArray | null, dbias: FloatArray | null): void;
 }

@@ -7,7 +7,7 @@ import { batchNorm, crossEntropy, pairwiseSquaredDistance } from '../../src/engi
 import { logSoftmax, softmax, sum } from '../../src/engine/ops/reduce.js';
 import { mul } from '../../src/engine/ops/elementwise.js';
 import type { Tensor } from '../../src/engine/tensor.js';
-import { addon, assertClose, rand, skipNative } from './helpers.js';
+import { addon, assertClose, forceNative, nk, rand, randSpecial, skipNative, ts } from './helpers.js';
 
 const f64 = (a: Float32Array, shape: number[], requiresGrad = false): Tensor => tensor(Float64Array.from(a), { shape, dtype: 'float64', requiresGrad });
 const empty = new Float32Array(0);
@@ -76,6 +76,41 @@ describe('native fused kernels', { skip: skipNative }, () => {
       const out = new Float32Array(bt * n * m);
       addon.pairwiseSquaredDistance(a, b, bt, n, m, d, out);
       assertClose(out, pairwiseSquaredDistance(f64(a, [bt, n, d]), f64(b, [bt, m, d])).data, `dist ${[bt, n, m, d]}`, 1e-4, 1e-5);
+    }
+  });
+});
+
+describe('native fused kernels of the Kernels interface vs ts', { skip: skipNative }, () => {
+  before(forceNative);
+
+  it('reluBackward matches ts (NaN and ±0 inputs)', () => {
+    for (const n of [5, 3000, 100003]) {
+      const g = rand(n, 1), x = randSpecial(n, 2);
+      const a = new Float32Array(n), b = new Float32Array(n);
+      nk.reluBackward(g, x, a);
+      ts.reluBackward(g, x, b);
+      assertClose(a, b, `reluBackward n=${n}`, 0, 0);
+    }
+  });
+
+  it('batchNormTrainForward / batchNormBackward match ts with and without affine parameters and gradients', () => {
+    for (const [n, c, hw] of [[80, 64, 784], [4, 3, 5], [2, 7, 1], [75, 64, 9]] as [number, number, number][]) {
+      for (const affine of [true, false]) {
+        const x = rand(n * c * hw, 3).map((v, i) => v * 2 + (i % 3)), dy = rand(n * c * hw, 4);
+        const w = affine ? rand(c, 5).map((v) => 1 + v / 2) : null, b = affine ? rand(c, 6) : null;
+        const outs = [0, 1].map(() => ({ y: new Float32Array(x.length), m: new Float32Array(c), s: new Float32Array(c), dx: new Float32Array(x.length), dw: new Float32Array(c), db: new Float32Array(c) }));
+        nk.batchNormTrainForward(x, w, b, n, c, hw, 1e-5, outs[0]!.y, outs[0]!.m, outs[0]!.s);
+        ts.batchNormTrainForward(x, w, b, n, c, hw, 1e-5, outs[1]!.y, outs[1]!.m, outs[1]!.s);
+        const what = `bn ${[n, c, hw]} affine=${affine}`;
+        assertClose(outs[0]!.y, outs[1]!.y, `${what} out`, 1e-4, 1e-5);
+        assertClose(outs[0]!.m, outs[1]!.m, `${what} mean`, 1e-5, 1e-6);
+        assertClose(outs[0]!.s, outs[1]!.s, `${what} invstd`, 1e-5, 1e-6);
+        nk.batchNormBackward(x, dy, outs[1]!.m, outs[1]!.s, w, n, c, hw, outs[0]!.dx, affine ? outs[0]!.dw : null, affine ? outs[0]!.db : null);
+        ts.batchNormBackward(x, dy, outs[1]!.m, outs[1]!.s, w, n, c, hw, outs[1]!.dx, affine ? outs[1]!.dw : null, affine ? outs[1]!.db : null);
+        assertClose(outs[0]!.dx, outs[1]!.dx, `${what} dx`, 1e-3, 1e-5);
+        assertClose(outs[0]!.dw, outs[1]!.dw, `${what} dweight`, 1e-4, 1e-5);
+        assertClose(outs[0]!.db, outs[1]!.db, `${what} dbias`, 1e-4, 1e-5);
+      }
     }
   });
 });

@@ -43,11 +43,13 @@ export interface NativeAddon {
   stridedWrite(src: F32 | I32, out: F32 | I32, offset: number, plan: I32): void;
   gather(x: F32, outer: number, size: number, inner: number, idx: I32, isize: number, out: F32): void;
   scatterAdd(out: F32, outer: number, size: number, inner: number, idx: I32, isize: number, src: F32): void;
+  /** out = x > 0 ? g : 0 */
+  reluBackward(g: F32, x: F32, out: F32): void;
 
-  // ---- fused entry points (not yet used by the engine; see docs/NATIVE.md) ----
+  // ---- fused entry points (batch norm is wired to the Kernels interface; the rest are available) ----
   /** Batch statistics per channel of x [n, c, hw] (biased variance); weight/bias may be empty arrays. */
   batchNormTrainForward(x: F32, weight: F32, bias: F32, n: number, c: number, hw: number, eps: number, out: F32, mean: F32, invstd: F32): void;
-  /** dx, dweight = Σ dy·x̂, dbias = Σ dy of the training-mode batch norm; weight may be empty. */
+  /** dx, dweight = Σ dy·x̂, dbias = Σ dy of the training-mode batch norm; weight/dweight/dbias may be empty. */
   batchNormBackward(x: F32, dy: F32, mean: F32, invstd: F32, weight: F32, n: number, c: number, hw: number, dx: F32, dweight: F32, dbias: F32): void;
   softmax(x: F32, outer: number, size: number, inner: number, out: F32): void;
   logSoftmax(x: F32, outer: number, size: number, inner: number, out: F32): void;

@@ -24,7 +24,9 @@ export const COMPARE_CODES: Record<CompareOp, number> = { eq: 0, ne: 1, lt: 2, l
 export const REDUCE_CODES: Record<ReduceOp, number> = { sum: 0, max: 1, min: 2, prod: 3 };
 const MAX_DIMS = 16;
 
-const f32 = (a: DataArray): a is Float32Array => a instanceof Float32Array;
+const f32 = (a: DataArray | null): a is Float32Array => a instanceof Float32Array;
+/** Stands for a null optional array (no affine weight, gradient not wanted). */
+const NONE = new Float32Array(0);
 const word = (a: DataArray, b: DataArray): boolean =>
   (a instanceof Float32Array && b instanceof Float32Array) || (a instanceof Int32Array && b instanceof Int32Array);
 
@@ -144,6 +146,22 @@ export function nativeKernels(addon: NativeAddon): Kernels {
       const p = word(src, out) && !small(src.length) && steps.every((s) => s > 0) ? strided(srcShape, st.map((s, i) => s * steps[i]!)) : null;
       if (!p) return ts.sliceScatter(src, srcShape, starts, steps, outShape, out);
       addon.stridedWrite(src as Float32Array, out as Float32Array, off, p);
+    },
+    reluBackward(g, x, out) {
+      if (!f32(g) || !f32(x) || !f32(out) || small(out.length)) return ts.reluBackward(g, x, out);
+      addon.reluBackward(g, x, out);
+    },
+    batchNormTrainForward(x, weight, bias, n, c, hw, eps, out, mean, invstd) {
+      if (!f32(x) || !f32(out) || !f32(mean) || !f32(invstd) || (weight && !f32(weight)) || (bias && !f32(bias)) || small(out.length)) {
+        return ts.batchNormTrainForward(x, weight, bias, n, c, hw, eps, out, mean, invstd);
+      }
+      addon.batchNormTrainForward(x, weight ?? NONE, bias ?? NONE, n, c, hw, eps, out, mean, invstd);
+    },
+    batchNormBackward(x, dy, mean, invstd, weight, n, c, hw, dx, dweight, dbias) {
+      const ok = f32(x) && f32(dy) && f32(mean) && f32(invstd) && f32(dx) && (!weight || f32(weight)) && (!dweight || f32(dweight)) && (!dbias || f32(dbias));
+      if (!ok || small(dx.length)) return ts.batchNormBackward(x, dy, mean, invstd, weight, n, c, hw, dx, dweight, dbias);
+      addon.batchNormBackward(x as Float32Array, dy as Float32Array, mean as Float32Array, invstd as Float32Array, (weight ?? NONE) as Float32Array,
+        n, c, hw, dx as Float32Array, (dweight ?? NONE) as Float32Array, (dbias ?? NONE) as Float32Array);
     },
     gather(x, shape, axis, idx, idxShape, out) {
       if (!f32(x) || !f32(out) || small(out.length)) return ts.gather(x, shape, axis, idx, idxShape, out);

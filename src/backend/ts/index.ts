@@ -5,6 +5,7 @@ import { conv2d, conv2dBackwardData, conv2dBackwardFilter } from './conv.js';
 import { matmul } from './gemm.js';
 import { expand, gather, permute, scatterAdd, slice, sliceScatter } from './layout.js';
 import { avgPool2d, avgPool2dBackward, maxPool2d } from './pool.js';
+import { batchNormBackward, batchNormTrainForward, reluBackward } from './fused.js';
 import { argReduce, reduce } from './reduce.js';
 
 export const tsKernels: Kernels = {
@@ -29,4 +30,7 @@ export const tsKernels: Kernels = {
   maxPool2d,
   avgPool2d,
   avgPool2dBackward,
+  reluBackward,
+  batchNormTrainForward,
+  batchNormBackward,
 };
