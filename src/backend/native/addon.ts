@@ -6,6 +6,8 @@ export interface NativeInfo {
   detectedIsa: string;
   gemm: string;
   threads: number;
+  /** process malloc tuning applied when the addon loaded (glibc), or why not */
+  malloc: string;
   compiler?: string;
 }
 
