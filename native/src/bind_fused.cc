@@ -70,18 +70,26 @@ AL_BINDING(batchNormTrainForward) {
   const double cnt = double(n * hw);
   parallelFor(c, std::max<int64_t>(1, 32768 / (n * hw)), [&](int64_t lo, int64_t hi) {
     for (int64_t ch = lo; ch < hi; ch++) {
-      double s = 0;
+      // One pass: Σx and Σ(x − x₀)² in double around a pilot value x₀ (the first element), which keeps
+      // the variance accurate even when the mean is large relative to the spread.
+      const double x0 = px[ch * hw];
+      double s = 0, ss = 0;
       for (int64_t b_ = 0; b_ < n; b_++) {
         const float* r = px + (b_ * c + ch) * hw;
-        for (int64_t i = 0; i < hw; i++) s += r[i];
+        double s0 = 0, s1 = 0, q0 = 0, q1 = 0;
+        int64_t i = 0;
+        for (; i + 2 <= hw; i += 2) {
+          const double d0 = r[i] - x0, d1 = r[i + 1] - x0;
+          s0 += d0; s1 += d1; q0 += d0 * d0; q1 += d1 * d1;
+        }
+        for (; i < hw; i++) { const double d = r[i] - x0; s0 += d; q0 += d * d; }
+        s += s0 + s1;
+        ss += q0 + q1;
       }
-      const double mu = s / cnt;
-      double v = 0;
-      for (int64_t b_ = 0; b_ < n; b_++) {
-        const float* r = px + (b_ * c + ch) * hw;
-        for (int64_t i = 0; i < hw; i++) { const double d = r[i] - mu; v += d * d; }
-      }
-      const double is = 1.0 / std::sqrt(v / cnt + eps);
+      const double md = s / cnt;  // mean − x₀
+      const double mu = x0 + md;
+      const double var = std::max(ss / cnt - md * md, 0.0);
+      const double is = 1.0 / std::sqrt(var + eps);
       pm[ch] = float(mu);
       pi[ch] = float(is);
       const float scale = float(is * (pw ? pw[ch] : 1.0));
