@@ -184,61 +184,79 @@ int vectorsFor(int64_t og, int lanes) { return int(std::min<int64_t>(4, (og + la
 /** Stride-1 and stride-2 convolutions small enough for int offsets take the direct kernels. */
 bool directOk(const ConvGeom& g) {
   const int64_t HWp = (g.h + 2 * g.ph) * (g.w + 2 * g.pw);
-  return g.sh == g.sw && (g.sh == 1 || g.sh == 2) && (g.c / g.groups) * HWp < (int64_t(1) << 30) && g.o / g.groups >= 4;
+  return g.sh == g.sw && (g.sh == 1 || g.sh == 2) && (g.c / g.groups) * HWp < (int64_t(1) << 30) &&
+         (g.o / g.groups >= 4 || (g.sh == 1 && (g.c / g.groups) * g.kh * g.kw <= 32));
 }
 
-void directForward(const float* x, const float* w, float* out, const ConvGeom& g) {
-  const DconvSet set = currentDconv();
-  const int64_t cg = g.c / g.groups, og = g.o / g.groups, K = cg * g.kh * g.kw, P = g.oh * g.ow;
-  const int64_t Wp = g.w + 2 * g.pw, HWp = (g.h + 2 * g.ph) * Wp;
-  const int nv = vectorsFor(og, set.lanes), OB = nv * set.lanes, MR = set.fwdMr[nv - 1];
-  const int64_t S = g.sh;
-  const DconvFwdFn fn = set.fwd[S - 1][nv - 1];
-  const int64_t nob = (og + OB - 1) / OB;
-  const float* xp = padInput(x, g, MR * S + 64);
-  const std::vector<int> koff = tapOffsets(g);
-  // Packed weights [group][o-block][k][OB], zero beyond og.
-  float* wp = t_wpack.get(size_t(g.groups * nob * K * OB));
-  for (int64_t gi = 0; gi < g.groups; gi++)
+/**
+ * One direct correlation: out[n, g·ocg + oc, row, col] = Σ_k src[n, g, pixel(row, col) + koff[k]] · wp[g][oc][k]
+ * over a zero-padded source. Stride 1 tiles run over padded-row "virtual pixels" q = row·Wv + col
+ * (col ≥ cols discarded), so consecutive pixels are consecutive in memory across rows; stride 2 tiles
+ * stay within a row. Output element address: out + n·outImg + channel·outChan + row·outRow + col·outCol.
+ */
+struct Correlation {
+  const float* src;
+  int64_t srcImg, srcGroup;  // element strides of an image and of a group's channel block in src
+  int64_t Wv, S;             // source row width, pixel step (1 or 2)
+  std::vector<int> koff;     // tap offsets
+  int64_t groups, ocg;       // groups, valid output channels per group
+  int64_t n, rows, cols;
+  float* out;
+  int64_t outImg, outChan, outRow, outCol;
+  const float* w;            // weights as w[(g·ocg + oc)·K + k] (set by the caller via pack)
+};
+
+/** Pack weights of a correlation: wp[g][ob][k][OB] = weight(g, ob·OB + o, k), zero past ocg. */
+template <class W>
+float* packCorrelationWeights(int64_t groups, int64_t ocg, int64_t K, int OB, W weight) {
+  const int64_t nob = (ocg + OB - 1) / OB;
+  float* wp = t_wpack.get(size_t(std::max<int64_t>(1, groups * nob * K * OB)));
+  for (int64_t gi = 0; gi < groups; gi++)
     for (int64_t ob = 0; ob < nob; ob++) {
       float* d = wp + (gi * nob + ob) * K * OB;
       for (int64_t k = 0; k < K; k++)
         for (int64_t o = 0; o < OB; o++) {
           const int64_t oc = ob * OB + o;
-          d[k * OB + o] = oc < og ? w[(gi * og + oc) * K + k] : 0.f;
+          d[k * OB + o] = oc < ocg ? weight(gi, oc, k) : 0.f;
         }
     }
-  // Stride 1: tiles run over padded-row "virtual pixels" q = oy·Wp + ox (ox ≥ ow discarded), so
-  // consecutive pixels are consecutive in memory across rows. Stride 2: tiles stay within a row.
-  const int64_t Q = (g.oh - 1) * Wp + g.ow;
-  const int64_t TR = (g.ow + MR - 1) / MR;
-  const int64_t T = S == 1 ? (Q + MR - 1) / MR : g.oh * TR;
-  const double tileFlops = double(MR) * OB * K * g.groups * nob;
-  parallelFor(g.n * T, std::max<int64_t>(1, int64_t(4e5 / tileFlops)), [&](int64_t lo, int64_t hi) {
+  return wp;
+}
+
+void runCorrelation(const Correlation& c, const float* wp, int OB, int MR, DconvFwdFn fn) {
+  const int64_t K = int64_t(c.koff.size());
+  const int64_t nob = (c.ocg + OB - 1) / OB;
+  const int64_t Q = (c.rows - 1) * c.Wv + c.cols;
+  const int64_t TR = (c.cols + MR - 1) / MR;
+  const int64_t T = c.S == 1 ? (Q + MR - 1) / MR : c.rows * TR;
+  if (c.rows <= 0 || c.cols <= 0) return;
+  const double tileFlops = double(MR) * OB * std::max<int64_t>(K, 1) * c.groups * nob;
+  parallelFor(c.n * T, std::max<int64_t>(1, int64_t(4e5 / tileFlops)), [&](int64_t lo, int64_t hi) {
     alignas(64) float tile[24 * 64];
     int64_t dst[24];
     for (int64_t t = lo; t < hi; t++) {
       const int64_t n = t / T;
       int64_t xoff;
-      if (S == 1) {
+      if (c.S == 1) {
         const int64_t q0 = (t % T) * MR;
         xoff = q0;
         for (int r = 0; r < MR; r++) {
-          const int64_t q = q0 + r, ox = q % Wp;
-          dst[r] = (q < Q && ox < g.ow) ? (q / Wp) * g.ow + ox : -1;
+          const int64_t q = q0 + r, col = q % c.Wv;
+          dst[r] = (q < Q && col < c.cols) ? (q / c.Wv) * c.outRow + col * c.outCol : -1;
         }
       } else {
-        const int64_t oy = (t % T) / TR, ox0 = ((t % T) % TR) * MR;
-        xoff = oy * S * Wp + ox0 * S;
-        for (int r = 0; r < MR; r++) dst[r] = ox0 + r < g.ow ? oy * g.ow + ox0 + r : -1;
+        const int64_t row = (t % T) / TR, col0 = ((t % T) % TR) * MR;
+        xoff = row * c.S * c.Wv + col0 * c.S;
+        for (int r = 0; r < MR; r++) dst[r] = col0 + r < c.cols ? row * c.outRow + (col0 + r) * c.outCol : -1;
       }
-      for (int64_t gi = 0; gi < g.groups; gi++) {
-        const float* xb = xp + (n * g.c + gi * cg) * HWp + xoff;
+      for (int64_t gi = 0; gi < c.groups; gi++) {
+        const float* xb = c.src + n * c.srcImg + gi * c.srcGroup + xoff;
         for (int64_t ob = 0; ob < nob; ob++) {
-          fn(xb, koff.data(), long(K), wp + (gi * nob + ob) * K * OB, tile);
-          const int64_t ovalid = std::min<int64_t>(OB, og - ob * OB);
+          const int64_t ovalid = std::min<int64_t>(OB, c.ocg - ob * OB);
+          if (K > 0) fn(xb, c.koff.data(), long(K), wp + (gi * nob + ob) * K * OB, tile);
+          else std::fill(tile, tile + MR * OB, 0.f);
           for (int64_t o = 0; o < ovalid; o++) {
-            float* base = out + (n * g.o + gi * og + ob * OB + o) * P;
+            float* base = c.out + n * c.outImg + (gi * c.ocg + ob * OB + o) * c.outChan;
             for (int r = 0; r < MR; r++)
               if (dst[r] >= 0) base[dst[r]] = tile[r * OB + o];
           }
@@ -246,6 +264,186 @@ void directForward(const float* x, const float* w, float* out, const ConvGeom& g
       }
     }
   });
+}
+
+DconvPv currentPv() {
+#if defined(ADAPTLAB_X86)
+  switch (activeIsa()) {
+    case Isa::Avx512: return dconvPvAvx512();
+    case Isa::Avx2: return dconvPvAvx2();
+    default: break;
+  }
+#endif
+  return dconvPvBaseline();
+}
+
+/** Pixel-vector form of runCorrelation (stride 1 only): tiles of npx virtual pixels × no channels. */
+void runCorrelationPv(const Correlation& c, const float* wp, const DconvPv& pv) {
+  const int64_t K = int64_t(c.koff.size()), NO = pv.no, NP = pv.npx;
+  const int64_t nob = (c.ocg + NO - 1) / NO;
+  const int64_t Q = (c.rows - 1) * c.Wv + c.cols, T = (Q + NP - 1) / NP;
+  if (c.rows <= 0 || c.cols <= 0) return;
+  const double tileFlops = double(NP) * NO * std::max<int64_t>(K, 1) * c.groups * nob;
+  parallelFor(c.n * T, std::max<int64_t>(1, int64_t(2e5 / tileFlops)), [&](int64_t lo, int64_t hi) {
+    alignas(64) float tile[16 * 64];
+    struct Seg { int64_t dst; int off, len; } seg[16];
+    for (int64_t t = lo; t < hi; t++) {
+      const int64_t n = t / T, q0 = (t % T) * NP;
+      // Row segments of the tile's valid pixels.
+      int ns = 0;
+      for (int64_t q = q0; q < std::min(q0 + NP, Q);) {
+        const int64_t row = q / c.Wv, col = q % c.Wv;
+        const int64_t rowEnd = std::min(q0 + NP, std::min(Q, (row + 1) * c.Wv));
+        if (col < c.cols) {
+          const int64_t len = std::min(rowEnd, row * c.Wv + c.cols) - q;
+          seg[ns++] = Seg{row * c.outRow + col * c.outCol, int(q - q0), int(len)};
+        }
+        q = rowEnd;
+      }
+      for (int64_t gi = 0; gi < c.groups; gi++) {
+        const float* xb = c.src + n * c.srcImg + gi * c.srcGroup + q0;
+        for (int64_t ob = 0; ob < nob; ob++) {
+          if (K > 0) pv.fn(xb, c.koff.data(), long(K), wp + (gi * nob + ob) * K * NO, tile);
+          else std::fill(tile, tile + NO * NP, 0.f);
+          const int64_t ovalid = std::min<int64_t>(NO, c.ocg - ob * NO);
+          for (int64_t o = 0; o < ovalid; o++) {
+            float* base = c.out + n * c.outImg + (gi * c.ocg + ob * NO + o) * c.outChan;
+            const float* tr = tile + o * NP;
+            for (int u = 0; u < ns; u++) {
+              float* d = base + seg[u].dst;
+              const float* sp = tr + seg[u].off;
+              const int len = seg[u].len;
+              if (c.outCol == 1) for (int i = 0; i < len; i++) d[i] = sp[i];
+              else for (int i = 0; i < len; i++) d[i * c.outCol] = sp[i];
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
+/** Small reductions (first layers: K = C·kh·kw ≤ 32) are faster vectorised over pixels. */
+bool pixelVectorOk(const ConvGeom& g) { return g.sh == 1 && g.sw == 1 && (g.c / g.groups) * g.kh * g.kw <= 32; }
+
+void directForward(const float* x, const float* w, float* out, const ConvGeom& g) {
+  if (pixelVectorOk(g)) {
+    const DconvPv pv = currentPv();
+    const int64_t cg = g.c / g.groups, og = g.o / g.groups, K = cg * g.kh * g.kw, P = g.oh * g.ow;
+    const int64_t Wp = g.w + 2 * g.pw, HWp = (g.h + 2 * g.ph) * Wp;
+    Correlation c;
+    c.src = padInput(x, g, pv.npx + 64);
+    c.srcImg = g.c * HWp;
+    c.srcGroup = cg * HWp;
+    c.Wv = Wp;
+    c.S = 1;
+    c.koff = tapOffsets(g);
+    c.groups = g.groups;
+    c.ocg = og;
+    c.n = g.n;
+    c.rows = g.oh;
+    c.cols = g.ow;
+    c.out = out;
+    c.outImg = g.o * P;
+    c.outChan = P;
+    c.outRow = g.ow;
+    c.outCol = 1;
+    const float* wp = packCorrelationWeights(g.groups, og, K, pv.no, [&](int64_t gi, int64_t oc, int64_t k) { return w[(gi * og + oc) * K + k]; });
+    runCorrelationPv(c, wp, pv);
+    return;
+  }
+  const DconvSet set = currentDconv();
+  const int64_t cg = g.c / g.groups, og = g.o / g.groups, K = cg * g.kh * g.kw, P = g.oh * g.ow;
+  const int64_t Wp = g.w + 2 * g.pw, HWp = (g.h + 2 * g.ph) * Wp;
+  const int nv = vectorsFor(og, set.lanes), OB = nv * set.lanes, MR = set.fwdMr[nv - 1];
+  Correlation c;
+  c.src = padInput(x, g, MR * g.sh + 64);
+  c.srcImg = g.c * HWp;
+  c.srcGroup = cg * HWp;
+  c.Wv = Wp;
+  c.S = g.sh;
+  c.koff = tapOffsets(g);
+  c.groups = g.groups;
+  c.ocg = og;
+  c.n = g.n;
+  c.rows = g.oh;
+  c.cols = g.ow;
+  c.out = out;
+  c.outImg = g.o * P;
+  c.outChan = P;
+  c.outRow = g.ow;
+  c.outCol = 1;
+  const float* wp = packCorrelationWeights(g.groups, og, K, OB, [&](int64_t gi, int64_t oc, int64_t k) { return w[(gi * og + oc) * K + k]; });
+  runCorrelation(c, wp, OB, MR, set.fwd[g.sh - 1][nv - 1]);
+}
+
+/**
+ * Strided backward-data by phases: the dx pixels (s·ty + ry, s·tx + rx) of one phase (ry, rx) only
+ * receive the taps with (ry + ph − ki·dh) ≡ 0 (mod s), each from dy at (ty + (ry + ph − ki·dh)/s, ...):
+ * a stride-1 correlation of a padded dy with a sub-kernel, run by the direct kernels.
+ */
+void phasedBackwardData(const float* dy, const float* w, float* dx, const ConvGeom& g) {
+  const DconvSet set = currentDconv();
+  const int64_t s = g.sh, cg = g.c / g.groups, og = g.o / g.groups, K = cg * g.kh * g.kw;
+  auto taps = [&](int64_t r, int64_t k, int64_t p, int64_t d) {
+    std::vector<std::pair<int64_t, int64_t>> t;  // (kernel index, dy offset)
+    for (int64_t i = 0; i < k; i++) {
+      const int64_t a = r + p - i * d;
+      if (((a % s) + s) % s == 0) t.emplace_back(i, a / s);
+    }
+    return t;
+  };
+  // One common padding of dy that covers every phase's offsets.
+  int64_t padT = 0, padB = 0, padL = 0, padR = 0;
+  for (int64_t r = 0; r < s; r++) {
+    const int64_t nty = (g.h - r + s - 1) / s, ntx = (g.w - r + s - 1) / s;
+    for (auto& t : taps(r, g.kh, g.ph, g.dh)) { padT = std::max(padT, -t.second); padB = std::max(padB, nty - 1 + t.second - (g.oh - 1)); }
+    for (auto& t : taps(r, g.kw, g.pw, g.dw)) { padL = std::max(padL, -t.second); padR = std::max(padR, ntx - 1 + t.second - (g.ow - 1)); }
+  }
+  const int64_t Hp = g.oh + padT + padB, Wp = g.ow + padL + padR, HWp = Hp * Wp;
+  const int nv = vectorsFor(cg, set.lanes), OB = nv * set.lanes, MR = set.fwdMr[nv - 1];
+  // Padded dy [n, o, Hp, Wp] plus slack for tile overrun.
+  const int64_t planes = g.n * g.o, slack = MR + 64;
+  float* dp = t_xpad.get(size_t(planes * HWp + slack));
+  std::fill(dp + planes * HWp, dp + planes * HWp + slack, 0.f);
+  parallelFor(planes, std::max<int64_t>(1, 16384 / HWp), [&](int64_t lo, int64_t hi) {
+    for (int64_t pl = lo; pl < hi; pl++) {
+      float* d = dp + pl * HWp;
+      std::fill(d, d + HWp, 0.f);
+      for (int64_t y = 0; y < g.oh; y++) std::memcpy(d + (padT + y) * Wp + padL, dy + pl * g.oh * g.ow + y * g.ow, sizeof(float) * size_t(g.ow));
+    }
+  });
+  for (int64_t ry = 0; ry < s; ry++) {
+    for (int64_t rx = 0; rx < s; rx++) {
+      const auto ty = taps(ry, g.kh, g.ph, g.dh), tx = taps(rx, g.kw, g.pw, g.dw);
+      Correlation c;
+      c.src = dp;
+      c.srcImg = g.o * HWp;
+      c.srcGroup = og * HWp;
+      c.Wv = Wp;
+      c.S = 1;
+      for (int64_t o = 0; o < og; o++)
+        for (auto& a : ty)
+          for (auto& b : tx) c.koff.push_back(int(o * HWp + (a.second + padT) * Wp + (b.second + padL)));
+      c.groups = g.groups;
+      c.ocg = cg;
+      c.n = g.n;
+      c.rows = (g.h - ry + s - 1) / s;
+      c.cols = (g.w - rx + s - 1) / s;
+      c.out = dx + ry * g.w + rx;
+      c.outImg = g.c * g.h * g.w;
+      c.outChan = g.h * g.w;
+      c.outRow = s * g.w;
+      c.outCol = s;
+      const int64_t Kp = int64_t(c.koff.size()), nt = int64_t(tx.size());
+      const float* wp = packCorrelationWeights(g.groups, cg, Kp, OB, [&](int64_t gi, int64_t ci, int64_t k) {
+        const int64_t o = k / (int64_t(ty.size()) * nt), a = (k / nt) % int64_t(ty.size()), b = k % nt;
+        return w[(((gi * og + o) * cg + ci) * g.kh + ty[size_t(a)].first) * g.kw + tx[size_t(b)].first];
+      });
+      runCorrelation(c, wp, OB, MR, set.fwd[0][nv - 1]);
+    }
+  }
+  (void)K;
 }
 
 void directWeightGrad(const float* x, const float* dy, float* dw, const ConvGeom& g) {
@@ -330,7 +528,7 @@ void conv2dForward(const float* x, const float* w, float* out, const ConvGeom& g
 }
 
 void conv2dBackwardFilter(const float* x, const float* dy, float* dw, const ConvGeom& g) {
-  if (directOk(g)) return directWeightGrad(x, dy, dw, g);
+  if (directOk(g) && g.o / g.groups >= 4) return directWeightGrad(x, dy, dw, g);
   const int64_t cg = g.c / g.groups, og = g.o / g.groups, K = cg * g.kh * g.kw, P = g.oh * g.ow;
   for (int64_t gi = 0; gi < g.groups; gi++) {
     // dWᵀ (K × og) = col (K × N·P) · dyᵀ (N·P × og)
@@ -363,6 +561,7 @@ void conv2dBackwardData(const float* dy, const float* w, float* dx, const ConvGe
     conv2dForward(dy, wt.data(), dx, t);
     return;
   }
+  if (g.sh == g.sw && g.sh >= 2 && cg >= 4 && int64_t(g.o) * (g.oh + g.kh) * (g.ow + g.kw) < (int64_t(1) << 30)) return phasedBackwardData(dy, w, dx, g);
   // General: col = W_gᵀ · dy_g for a chunk of images, then scatter-add col into dx.
   const int64_t perImage = K * P;
   const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(g.n, (int64_t(1) << 21) / std::max<int64_t>(perImage, 1)));

@@ -45,6 +45,23 @@ struct DconvSet {
   DconvWgradFn wgrad[2][4];
 };
 
+/**
+ * Pixel-vector direct convolution (stride 1): vectors over npx consecutive pixels, weights broadcast.
+ * tile[o·npx + p] = Σ_k xb[koff[k] + p] · w[k·no + o], for o < no output channels, p < npx pixels.
+ * Suits small K (first layers) where the channel-vector form is dominated by its scattered stores.
+ */
+typedef void (*DconvPvFn)(const float* xb, const int* koff, long K, const float* w, float* tile);
+struct DconvPv {
+  int no, npx;
+  DconvPvFn fn;
+};
+
+DconvPv dconvPvBaseline();
+#if defined(ADAPTLAB_X86)
+DconvPv dconvPvAvx2();
+DconvPv dconvPvAvx512();
+#endif
+
 DconvSet dconvBaseline();
 #if defined(ADAPTLAB_X86)
 DconvSet dconvAvx2();

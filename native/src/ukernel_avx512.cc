@@ -111,4 +111,36 @@ DconvSet dconvAvx512() {
                   {12, 12, 8, 6}, {{dwgrad<12, 1, 1>, dwgrad<12, 2, 1>, dwgrad<8, 3, 1>, dwgrad<6, 4, 1>}, {dwgrad<12, 1, 2>, dwgrad<12, 2, 2>, dwgrad<8, 3, 2>, dwgrad<6, 4, 2>}}};
 }
 
+
+namespace {
+
+template <int NO, int NPV>
+void dpv(const float* __restrict xb, const int* __restrict koff, long K, const float* __restrict w, float* __restrict tile) {
+  VEC acc[NO][NPV];
+#pragma GCC unroll 16
+  for (int o = 0; o < NO; o++)
+#pragma GCC unroll 4
+    for (int v = 0; v < NPV; v++) acc[o][v] = ZERO();
+  for (long k = 0; k < K; k++) {
+    const float* xk = xb + koff[k];
+    VEC xv[NPV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NPV; v++) xv[v] = LOAD(xk + v * L);
+#pragma GCC unroll 16
+    for (int o = 0; o < NO; o++) {
+      const VEC wv = SET1(w[k * NO + o]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NPV; v++) acc[o][v] = FMA(wv, xv[v], acc[o][v]);
+    }
+  }
+#pragma GCC unroll 16
+  for (int o = 0; o < NO; o++)
+#pragma GCC unroll 4
+    for (int v = 0; v < NPV; v++) STORE(tile + o * (NPV * L) + v * L, acc[o][v]);
+}
+
+}  // namespace
+
+DconvPv dconvPvAvx512() { return DconvPv{8, 48, dpv<8, 3>}; }
+
 }  // namespace al

@@ -72,4 +72,25 @@ DconvSet dconvBaseline() {
                   {8, 4, 3, 2}, {{dwgrad<8, 1, 1>, dwgrad<4, 2, 1>, dwgrad<3, 3, 1>, dwgrad<2, 4, 1>}, {dwgrad<8, 1, 2>, dwgrad<4, 2, 2>, dwgrad<3, 3, 2>, dwgrad<2, 4, 2>}}};
 }
 
+
+namespace {
+
+template <int NO, int NP>
+void dpv(const float* __restrict xb, const int* __restrict koff, long K, const float* __restrict w, float* __restrict tile) {
+  float acc[NO][NP] = {};
+  for (long k = 0; k < K; k++) {
+    const float* xk = xb + koff[k];
+    for (int o = 0; o < NO; o++) {
+      const float wv = w[k * NO + o];
+      for (int p = 0; p < NP; p++) acc[o][p] += wv * xk[p];
+    }
+  }
+  for (int o = 0; o < NO; o++)
+    for (int p = 0; p < NP; p++) tile[o * NP + p] = acc[o][p];
+}
+
+}  // namespace
+
+DconvPv dconvPvBaseline() { return DconvPv{4, 8, dpv<4, 8>}; }
+
 }  // namespace al
