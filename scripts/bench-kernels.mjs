@@ -28,17 +28,24 @@ function median(fn, r = reps, warm = 2) {
 const rnd = (n) => { const a = new Float32Array(n); for (let i = 0; i < n; i++) a[i] = Math.random() * 2 - 1; return a; };
 const outSize = (h, k, s, p) => Math.floor((h + 2 * p - (k - 1) - 1) / s) + 1;
 
-const CONVS = [
+const ONLY = opt('--only', '');
+const CONVS_ALL = [
   ['conv4 L1 80x1x28x28 -> 64', 80, 1, 28, 64, 1, 1],
   ['conv4 L2 80x64x14x14 -> 64', 80, 64, 14, 64, 1, 1],
   ['conv4 L3 80x64x7x7 -> 64', 80, 64, 7, 64, 1, 1],
   ['conv4 L4 80x64x3x3 -> 64', 80, 64, 3, 64, 1, 1],
+  ['maml L1 5x1x28x28 -> 64', 5, 1, 28, 64, 1, 1],
+  ['maml L2 5x64x14x14 -> 64', 5, 64, 14, 64, 1, 1],
+  ['maml L3 5x64x7x7 -> 64', 5, 64, 7, 64, 1, 1],
+  ['maml L4 5x64x3x3 -> 64', 5, 64, 3, 64, 1, 1],
+  ['maml L2 75x64x14x14 -> 64', 75, 64, 14, 64, 1, 1],
   ['protonet L2 600x64x14x14 -> 64', 600, 64, 14, 64, 1, 1],
   ['resnet 64x16x32x32 -> 16', 64, 16, 32, 16, 1, 1],
   ['resnet 64x16x32x32 -> 32 s2', 64, 16, 32, 32, 2, 1],
   ['resnet 64x32x16x16 -> 64 s2', 64, 32, 16, 64, 2, 1],
 ];
 
+const CONVS = CONVS_ALL.filter((c) => !ONLY || ONLY.split(',').some((o) => c[0].includes(o)));
 const results = { threads, isa: st.isa, gemm: st.gemm, matmul: {}, conv: [] };
 // GEMM
 for (const n of [64, 128, 256, 512, 1024]) {
