@@ -10,9 +10,9 @@ import type { NativeAddon } from './addon.js';
 /** Below these sizes a kernel stays in JS, where the N-API call would cost more than the work. */
 export const THRESHOLDS = {
   /** multiply-adds m·n·k·batch */
-  matmul: 2048,
+  matmul: 256,
   /** output elements of element-wise, layout and reduction kernels */
-  elementwise: 2048,
+  elementwise: 512,
 };
 
 export const UNARY_CODES: Record<UnaryOp, number> = {
