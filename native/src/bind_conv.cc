@@ -37,7 +37,7 @@ PoolGeom poolGeom(const Args& A, size_t i) {
 AL_BINDING(conv2d) {
   Args A(env, info, 4, "conv2d");
   ConvGeom g = convGeom(A, 3);
-  Arr x = A.f32(0, "x", xLen(g)), w = A.f32(1, "w", wLen(g)), y = A.f32(2, "out", yLen(g));
+  Arr x = A.f32(0, "x", xLen(g)), w = A.f32(1, "w", wLen(g)), y = A.f32out(2, "out", yLen(g));
   conv2dForward(x.f32(), w.f32(), y.f32(), g);
 }
 
@@ -45,7 +45,7 @@ AL_BINDING(conv2d) {
 AL_BINDING(conv2dBackwardDataB) {
   Args A(env, info, 4, "conv2dBackwardData");
   ConvGeom g = convGeom(A, 3);
-  Arr dy = A.f32(0, "dy", yLen(g)), w = A.f32(1, "w", wLen(g)), dx = A.f32(2, "dx", xLen(g));
+  Arr dy = A.f32(0, "dy", yLen(g)), w = A.f32(1, "w", wLen(g)), dx = A.f32out(2, "dx", xLen(g));
   conv2dBackwardData(dy.f32(), w.f32(), dx.f32(), g);
 }
 
@@ -63,7 +63,7 @@ AL_BINDING(maxPool2dB) {
   PoolGeom g = poolGeom(A, 3);
   const size_t planes = size_t(g.n * g.c);
   A.f32(0, "x", planes * size_t(g.h * g.w));
-  Arr x = A.f32(0, "x", 0), y = A.f32(1, "out", planes * size_t(g.oh * g.ow)), idx = A.i32(2, "idx", planes * size_t(g.oh * g.ow));
+  Arr x = A.f32(0, "x", 0), y = A.f32out(1, "out", planes * size_t(g.oh * g.ow)), idx = A.i32(2, "idx", planes * size_t(g.oh * g.ow));
   maxPool2d(x.f32(), y.f32(), idx.i32(), g);
 }
 
@@ -71,7 +71,7 @@ AL_BINDING(avgPool2dB) {
   Args A(env, info, 3, "avgPool2d");
   PoolGeom g = poolGeom(A, 2);
   const size_t planes = size_t(g.n * g.c);
-  Arr x = A.f32(0, "x", planes * size_t(g.h * g.w)), y = A.f32(1, "out", planes * size_t(g.oh * g.ow));
+  Arr x = A.f32(0, "x", planes * size_t(g.h * g.w)), y = A.f32out(1, "out", planes * size_t(g.oh * g.ow));
   avgPool2d(x.f32(), y.f32(), g);
 }
 
@@ -79,7 +79,7 @@ AL_BINDING(avgPool2dBackwardB) {
   Args A(env, info, 3, "avgPool2dBackward");
   PoolGeom g = poolGeom(A, 2);
   const size_t planes = size_t(g.n * g.c);
-  Arr dy = A.f32(0, "dy", planes * size_t(g.oh * g.ow)), dx = A.f32(1, "dx", planes * size_t(g.h * g.w));
+  Arr dy = A.f32(0, "dy", planes * size_t(g.oh * g.ow)), dx = A.f32out(1, "dx", planes * size_t(g.h * g.w));
   avgPool2dBackward(dy.f32(), dx.f32(), g);
 }
 

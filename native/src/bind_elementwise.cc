@@ -50,7 +50,7 @@ void binaryLoop(const float* a, const float* b, OutT* out, const Plan<2>& p, F f
 AL_BINDING(unary) {
   Args A(env, info, 3, "unary");
   const int64_t op = A.int_(0, "op");
-  Arr out = A.f32(2, "out", 0);
+  Arr out = A.f32out(2, "out", 0);
   Arr x = A.f32(1, "x", out.length);
   const float* px = x.f32();
   float* po = out.f32();
@@ -91,7 +91,7 @@ static Plan<2> binaryPlan(const Args& A, const Arr& a, const Arr& b, size_t outL
 AL_BINDING(binary) {
   Args A(env, info, 5, "binary");
   const int64_t op = A.int_(0, "op");
-  Arr a = A.f32(1, "a", 0), b = A.f32(2, "b", 0), out = A.f32(3, "out", 0);
+  Arr a = A.f32(1, "a", 0), b = A.f32(2, "b", 0), out = A.f32out(3, "out", 0);
   Plan<2> p = binaryPlan(A, a, b, out.length, 4);
   const float* pa = a.f32();
   const float* pb = b.f32();
@@ -132,7 +132,7 @@ AL_BINDING(compare) {
 AL_BINDING(where) {
   Args A(env, info, 5, "where");
   Arr c = A.u8(0, "cond", 0);
-  Arr a = A.f32(1, "a", 0), b = A.f32(2, "b", 0), out = A.f32(3, "out", 0);
+  Arr a = A.f32(1, "a", 0), b = A.f32(2, "b", 0), out = A.f32out(3, "out", 0);
   Plan<3> p = readPlan<3>(A.arr(4, "plan"));
   require(size_t(p.total()) <= out.length, "plan larger than out");
   if (p.total() > 0) require(p.reach(0) < int64_t(c.length) && p.reach(1) < int64_t(a.length) && p.reach(2) < int64_t(b.length), "plan reads past an operand");
@@ -150,7 +150,7 @@ AL_BINDING(where) {
 /** reluBackward(g, x, out): out = x > 0 ? g : 0 (NaN x gives 0). */
 AL_BINDING(reluBackward) {
   Args A(env, info, 3, "reluBackward");
-  Arr out = A.f32(2, "out", 0);
+  Arr out = A.f32out(2, "out", 0);
   Arr g = A.f32(0, "g", out.length), x = A.f32(1, "x", out.length);
   const float *pg = g.f32(), *px = x.f32();
   float* po = out.f32();

@@ -64,7 +64,7 @@ AL_BINDING(batchNormTrainForward) {
   require(n >= 1 && c >= 1 && hw >= 1, "bad batch-norm extent");
   const size_t total = size_t(n * c * hw);
   Arr x = A.f32(0, "x", total), w = optionalF32(A, 1, "weight", size_t(c)), b = optionalF32(A, 2, "bias", size_t(c));
-  Arr out = A.f32(7, "out", total), mean = A.f32(8, "mean", size_t(c)), inv = A.f32(9, "invstd", size_t(c));
+  Arr out = A.f32out(7, "out", total), mean = A.f32(8, "mean", size_t(c)), inv = A.f32(9, "invstd", size_t(c));
   const float *px = x.f32(), *pw = w.length ? w.f32() : nullptr, *pb = b.length ? b.f32() : nullptr;
   float *po = out.f32(), *pm = mean.f32(), *pi = inv.f32();
   const double cnt = double(n * hw);
@@ -114,7 +114,7 @@ AL_BINDING(batchNormBackward) {
   const size_t total = size_t(n * c * hw);
   Arr x = A.f32(0, "x", total), dy = A.f32(1, "dy", total), mean = A.f32(2, "mean", size_t(c)), inv = A.f32(3, "invstd", size_t(c));
   Arr w = optionalF32(A, 4, "weight", size_t(c));
-  Arr dx = A.f32(8, "dx", total), dw = optionalF32(A, 9, "dweight", size_t(c)), db = optionalF32(A, 10, "dbias", size_t(c));
+  Arr dx = A.f32out(8, "dx", total), dw = optionalF32(A, 9, "dweight", size_t(c)), db = optionalF32(A, 10, "dbias", size_t(c));
   const float *px = x.f32(), *pdy = dy.f32(), *pm = mean.f32(), *pi = inv.f32(), *pw = w.length ? w.f32() : nullptr;
   float *pdx = dx.f32(), *pdw = dw.length ? dw.f32() : nullptr, *pdb = db.length ? db.f32() : nullptr;
   const double cnt = double(n * hw);
@@ -150,7 +150,7 @@ AL_BINDING(softmax) {
   Args A(env, info, 5, "softmax");
   const int64_t outer = A.int_(1, "outer"), size = A.int_(2, "size"), inner = A.int_(3, "inner");
   require(outer >= 0 && size >= 1 && inner >= 0, "bad softmax extent");
-  Arr x = A.f32(0, "x", size_t(outer * size * inner)), out = A.f32(4, "out", size_t(outer * size * inner));
+  Arr x = A.f32(0, "x", size_t(outer * size * inner)), out = A.f32out(4, "out", size_t(outer * size * inner));
   softmaxRows(x.f32(), out.f32(), outer, size, inner, false);
 }
 
@@ -159,7 +159,7 @@ AL_BINDING(logSoftmax) {
   Args A(env, info, 5, "logSoftmax");
   const int64_t outer = A.int_(1, "outer"), size = A.int_(2, "size"), inner = A.int_(3, "inner");
   require(outer >= 0 && size >= 1 && inner >= 0, "bad logSoftmax extent");
-  Arr x = A.f32(0, "x", size_t(outer * size * inner)), out = A.f32(4, "out", size_t(outer * size * inner));
+  Arr x = A.f32(0, "x", size_t(outer * size * inner)), out = A.f32out(4, "out", size_t(outer * size * inner));
   softmaxRows(x.f32(), out.f32(), outer, size, inner, true);
 }
 

@@ -28,6 +28,7 @@ AL_BINDING(stridedRead) {
   Args A(env, info, 4, "stridedRead");
   Arr x = A.word(0, "x", 0), out = A.word(3, "out", 0);
   require(x.type == out.type, "x and out must have the same type");
+  adviseHugeOutput(out.data, out.length * 4);
   const int64_t offset = A.int_(1, "offset");
   Plan<1> p = layoutPlan(A, 2, offset, x.length, out.length);
   const uint32_t* px = static_cast<const uint32_t*>(x.data) + offset;
@@ -69,7 +70,7 @@ AL_BINDING(gather) {
   const int64_t outer = A.int_(1, "outer"), size = A.int_(2, "size"), inner = A.int_(3, "inner"), isize = A.int_(5, "isize");
   require(outer >= 0 && size >= 0 && inner >= 0 && isize >= 0, "negative gather extent");
   Arr x = A.f32(0, "x", size_t(outer * size * inner)), idx = A.i32(4, "idx", size_t(outer * isize * inner));
-  Arr out = A.f32(6, "out", size_t(outer * isize * inner));
+  Arr out = A.f32out(6, "out", size_t(outer * isize * inner));
   const int32_t* pi = idx.i32();
   const int64_t n = outer * isize * inner;
   for (int64_t t = 0; t < n; t++) require(pi[t] >= 0 && pi[t] < size, "gather index out of range");

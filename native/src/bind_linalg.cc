@@ -12,7 +12,7 @@ AL_BINDING(matmul) {
   const int64_t batch = g.i32()[0], m = g.i32()[1], k = g.i32()[2], n = g.i32()[3];
   const bool ta = g.i32()[4] != 0, tb = g.i32()[5] != 0;
   require(batch >= 0 && m >= 0 && k >= 0 && n >= 0, "negative matmul geometry");
-  Arr a = A.f32(0, "a", 0), b = A.f32(1, "b", 0), out = A.f32(2, "out", size_t(batch * m * n));
+  Arr a = A.f32(0, "a", 0), b = A.f32(1, "b", 0), out = A.f32out(2, "out", size_t(batch * m * n));
   Arr ao = A.i32(4, "aOffsets", size_t(batch)), bo = A.i32(5, "bOffsets", size_t(batch));
   for (int64_t t = 0; t < batch; t++) {
     const int64_t oa = ao.i32()[t], ob = bo.i32()[t];
