@@ -3,6 +3,8 @@
 #include <node_api.h>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
+#include <new>
 #include <string>
 #if defined(__linux__)
 #include <sys/mman.h>
@@ -128,6 +130,8 @@ inline void require(bool ok, const char* msg) {
       napi_throw_error(env, "ADAPTLAB_NATIVE", (std::string(#name ": ") + e.msg).c_str()); \
     } catch (const std::bad_alloc&) {                                            \
       napi_throw_error(env, "ADAPTLAB_NATIVE", #name ": out of memory");        \
+    } catch (const std::exception& e) {                                          \
+      napi_throw_error(env, "ADAPTLAB_NATIVE", (std::string(#name ": ") + e.what()).c_str()); \
     }                                                                            \
     return nullptr;                                                              \
   }                                                                              \
