@@ -52,6 +52,9 @@ static napi_value setThreadsFn(napi_env env, napi_callback_info cb) {
   } catch (const ArgError& e) {
     napi_throw_error(env, "ADAPTLAB_NATIVE", ("setThreads: " + e.msg).c_str());
     return nullptr;
+  } catch (const std::exception& e) {
+    napi_throw_error(env, "ADAPTLAB_NATIVE", (std::string("setThreads: ") + e.what()).c_str());
+    return nullptr;
   }
 }
 
