@@ -446,6 +446,68 @@ void phasedBackwardData(const float* dy, const float* w, float* dx, const ConvGe
   (void)K;
 }
 
+DwPv currentDwPv() {
+#if defined(ADAPTLAB_X86)
+  switch (activeIsa()) {
+    case Isa::Avx512: return dwPvAvx512();
+    case Isa::Avx2: return dwPvAvx2();
+    default: break;
+  }
+#endif
+  return dwPvBaseline();
+}
+
+/**
+ * Weight gradient for small reductions (first layers), stride 1: vectors over padded-row pixels of one
+ * image, dy copied into that layout with zeros off the valid pixels; per-thread sums reduced at the end.
+ */
+void pixelVectorWeightGrad(const float* x, const float* dy, float* dw, const ConvGeom& g) {
+  const DwPv pv = currentDwPv();
+  const int64_t cg = g.c / g.groups, og = g.o / g.groups, K = cg * g.kh * g.kw, P = g.oh * g.ow;
+  const int64_t Wp = g.w + 2 * g.pw, HWp = (g.h + 2 * g.ph) * Wp;
+  const int64_t Q = (g.oh - 1) * Wp + g.ow, nvec = (Q + pv.lanes - 1) / pv.lanes, ld = nvec * pv.lanes;
+  const float* xp = padInput(x, g, ld - Q + 64);
+  const std::vector<int> koff = tapOffsets(g);
+  const int64_t KB = pv.kb, NO = pv.no, nkb = (K + KB - 1) / KB, nob = (og + NO - 1) / NO;
+  std::vector<int> kpad(size_t(nkb * KB), 0);  // taps past K read offset 0 and are discarded
+  std::copy(koff.begin(), koff.end(), kpad.begin());
+  const int64_t partLen = g.groups * nob * NO * nkb * KB;
+  const int chunks = int(std::min<int64_t>(poolThreads(), g.n));
+  std::vector<float> part(size_t(chunks * partLen), 0.f);
+  parallelFor(chunks, 1, [&](int64_t lo, int64_t hi) {
+    std::vector<float> dyv(size_t(nob * NO * ld), 0.f);  // rows past og stay zero
+    for (int64_t c = lo; c < hi; c++) {
+      float* acc = part.data() + c * partLen;
+      for (int64_t n = g.n * c / chunks; n < g.n * (c + 1) / chunks; n++) {
+        for (int64_t gi = 0; gi < g.groups; gi++) {
+          for (int64_t o = 0; o < og; o++) {
+            float* d = dyv.data() + o * ld;
+            const float* src = dy + (n * g.o + gi * og + o) * P;
+            for (int64_t oy = 0; oy < g.oh; oy++) {
+              float* row = d + oy * Wp;
+              std::memcpy(row, src + oy * g.ow, sizeof(float) * size_t(g.ow));
+              const int64_t end = std::min<int64_t>(Wp, ld - oy * Wp);
+              for (int64_t i = g.ow; i < end; i++) row[i] = 0.f;
+            }
+          }
+          const float* xb = xp + (n * g.c + gi * cg) * HWp;
+          for (int64_t ob = 0; ob < nob; ob++)
+            for (int64_t kb = 0; kb < nkb; kb++)
+              pv.fn(xb, kpad.data() + kb * KB, dyv.data() + ob * NO * ld, long(ld), long(nvec), acc + ((gi * nob + ob) * nkb + kb) * NO * KB);
+        }
+      }
+    }
+  });
+  for (int64_t gi = 0; gi < g.groups; gi++)
+    for (int64_t o = 0; o < og; o++)
+      for (int64_t k = 0; k < K; k++) {
+        const int64_t ob = o / NO, oo = o % NO, kb = k / KB, j = k % KB;
+        float s = 0.f;
+        for (int c = 0; c < chunks; c++) s += part[size_t(c * partLen + ((gi * nob + ob) * nkb + kb) * NO * KB + oo * KB + j)];
+        dw[(gi * og + o) * K + k] = s;
+      }
+}
+
 void directWeightGrad(const float* x, const float* dy, float* dw, const ConvGeom& g) {
   const DconvSet set = currentDconv();
   const int64_t cg = g.c / g.groups, og = g.o / g.groups, K = cg * g.kh * g.kw, P = g.oh * g.ow;
@@ -528,6 +590,7 @@ void conv2dForward(const float* x, const float* w, float* out, const ConvGeom& g
 }
 
 void conv2dBackwardFilter(const float* x, const float* dy, float* dw, const ConvGeom& g) {
+  if (directOk(g) && pixelVectorOk(g)) return pixelVectorWeightGrad(x, dy, dw, g);
   if (directOk(g) && g.o / g.groups >= 4) return directWeightGrad(x, dy, dw, g);
   const int64_t cg = g.c / g.groups, og = g.o / g.groups, K = cg * g.kh * g.kw, P = g.oh * g.ow;
   for (int64_t gi = 0; gi < g.groups; gi++) {

@@ -56,6 +56,22 @@ struct DconvPv {
   DconvPvFn fn;
 };
 
+/**
+ * Pixel-vector weight gradient (stride 1): sums[o·kb + j] += Σ_p dyv[o·ld + p] · xb[koff[j] + p] over
+ * p < nvec·lanes pixels, for o < no output channels and j < kb taps.
+ */
+typedef void (*DwPvFn)(const float* xb, const int* koff, const float* dyv, long ld, long nvec, float* sums);
+struct DwPv {
+  int lanes, no, kb;
+  DwPvFn fn;
+};
+
+DwPv dwPvBaseline();
+#if defined(ADAPTLAB_X86)
+DwPv dwPvAvx2();
+DwPv dwPvAvx512();
+#endif
+
 DconvPv dconvPvBaseline();
 #if defined(ADAPTLAB_X86)
 DconvPv dconvPvAvx2();

@@ -143,4 +143,44 @@ void dpv(const float* __restrict xb, const int* __restrict koff, long K, const f
 
 DconvPv dconvPvAvx2() { return DconvPv{4, 24, dpv<4, 3>}; }
 
+
+namespace {
+
+template <int NO, int KB>
+void dwpv(const float* __restrict xb, const int* __restrict koff, const float* __restrict dyv, long ld, long nvec, float* __restrict sums) {
+  VEC acc[NO][KB];
+#pragma GCC unroll 4
+  for (int o = 0; o < NO; o++)
+#pragma GCC unroll 16
+    for (int j = 0; j < KB; j++) acc[o][j] = ZERO();
+  const float* xk[KB];
+#pragma GCC unroll 16
+  for (int j = 0; j < KB; j++) xk[j] = xb + koff[j];
+  for (long v = 0; v < nvec; v++) {
+    VEC d[NO];
+#pragma GCC unroll 4
+    for (int o = 0; o < NO; o++) d[o] = LOAD(dyv + o * ld + v * L);
+#pragma GCC unroll 16
+    for (int j = 0; j < KB; j++) {
+      const VEC xv = LOAD(xk[j] + v * L);
+#pragma GCC unroll 4
+      for (int o = 0; o < NO; o++) acc[o][j] = FMA(d[o], xv, acc[o][j]);
+    }
+  }
+  alignas(64) float buf[L];
+#pragma GCC unroll 4
+  for (int o = 0; o < NO; o++)
+#pragma GCC unroll 16
+    for (int j = 0; j < KB; j++) {
+      STORE(buf, acc[o][j]);
+      float s = 0.f;
+      for (int i = 0; i < L; i++) s += buf[i];
+      sums[o * KB + j] += s;
+    }
+}
+
+}  // namespace
+
+DwPv dwPvAvx2() { return DwPv{8, 1, 9, dwpv<1, 9>}; }
+
 }  // namespace al

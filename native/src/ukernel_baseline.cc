@@ -93,4 +93,26 @@ void dpv(const float* __restrict xb, const int* __restrict koff, long K, const f
 
 DconvPv dconvPvBaseline() { return DconvPv{4, 8, dpv<4, 8>}; }
 
+
+namespace {
+
+template <int NO, int KB>
+void dwpv(const float* __restrict xb, const int* __restrict koff, const float* __restrict dyv, long ld, long nvec, float* __restrict sums) {
+  constexpr int L = 4;
+  float acc[NO][KB][L] = {};
+  for (long v = 0; v < nvec; v++)
+    for (int o = 0; o < NO; o++)
+      for (int j = 0; j < KB; j++) {
+        const float* x = xb + koff[j] + v * L;
+        const float* d = dyv + o * ld + v * L;
+        for (int i = 0; i < L; i++) acc[o][j][i] += d[i] * x[i];
+      }
+  for (int o = 0; o < NO; o++)
+    for (int j = 0; j < KB; j++) sums[o * KB + j] += (acc[o][j][0] + acc[o][j][1]) + (acc[o][j][2] + acc[o][j][3]);
+}
+
+}  // namespace
+
+DwPv dwPvBaseline() { return DwPv{4, 1, 9, dwpv<1, 9>}; }
+
 }  // namespace al
