@@ -21,7 +21,6 @@
         "native/src/addon.cc",
         "native/src/cpu.cc",
         "native/src/pool.cc",
-        "native/src/malloc_tuning.cc",
         "native/src/gemm.cc",
         "native/src/ukernel_baseline.cc",
         "native/src/conv.cc",

@@ -6,7 +6,6 @@
 #include "bindings.h"
 #include "cpu.h"
 #include "gemm.h"
-#include "malloc_tuning.h"
 #include "pool.h"
 
 namespace al {
@@ -23,7 +22,6 @@ static napi_value makeInfo(napi_env env) {
   AL_CHECK(env, napi_set_named_property(env, o, "isa", makeString(env, isaName(activeIsa()))));
   AL_CHECK(env, napi_set_named_property(env, o, "detectedIsa", makeString(env, isaName(detectIsa()))));
   AL_CHECK(env, napi_set_named_property(env, o, "gemm", makeString(env, gemmKernelName())));
-  AL_CHECK(env, napi_set_named_property(env, o, "malloc", makeString(env, tuneMalloc())));
   AL_CHECK(env, napi_create_int32(env, poolThreads(), &t));
   AL_CHECK(env, napi_set_named_property(env, o, "threads", t));
 #if defined(__VERSION__)
@@ -81,7 +79,6 @@ static napi_value setIsaFn(napi_env env, napi_callback_info cb) {
 }  // namespace al
 
 NAPI_MODULE_INIT() {
-  al::tuneMalloc();
   al::Registry r;
   r.add("info", al::infoFn);
   r.add("setThreads", al::setThreadsFn);

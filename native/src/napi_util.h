@@ -19,7 +19,7 @@ struct ArgError {
 
 /**
  * Ask Linux for transparent huge pages on an output array of at least 32 MiB before the kernel first
- * writes it. Such arrays are fresh mmap()s (smaller ones come from the tuned malloc heap), and faulting
+ * writes it. Such arrays are fresh mmap()s (smaller ones are reused from the malloc heap), and faulting
  * them in 4 KiB pages costs more than the kernel itself (a 120 MB add: 60 → 36 ms). Advice only: the
  * memory stays owned by JS; harmless on pages already touched.
  */

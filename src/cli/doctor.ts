@@ -31,7 +31,6 @@ export const doctor: Command = {
         isa: info.native.isa,
         detectedIsa: info.native.addon ? info.native.addon.info().detectedIsa : null,
         gemm: info.native.gemm,
-        malloc: info.native.addon ? info.native.addon.info().malloc : null,
         threads: info.native.threads,
         error: info.native.error,
       },
@@ -52,7 +51,6 @@ export const doctor: Command = {
       ['why', report.reason],
       ['native addon', report.native.loaded ? `loaded from ${report.native.path}` : `not loaded: ${report.native.error}`],
       ['instruction set', report.native.isa ? `${report.native.isa}${report.native.detectedIsa && report.native.detectedIsa !== report.native.isa ? ` (cpu supports ${report.native.detectedIsa})` : ''}, gemm ${report.native.gemm}` : '-'],
-      ['malloc', report.native.malloc ?? '-'],
       ['threads', `${report.threads}${info.name === 'native' ? ` (ADAPTLAB_THREADS / --threads; default: ${report.cpus} cores)` : ' (the ts backend is single-threaded)'}`],
     ])}\n`);
     return 0;

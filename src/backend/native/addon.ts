@@ -6,8 +6,6 @@ export interface NativeInfo {
   detectedIsa: string;
   gemm: string;
   threads: number;
-  /** process malloc tuning applied when the addon loaded (glibc), or why not */
-  malloc: string;
   compiler?: string;
 }
 
