@@ -1,4 +1,5 @@
-# Native addon build (node-gyp): portable baseline plus x86-64 micro-kernels compiled per ISA, chosen at run time.
+# Native addon build (node-gyp): portable baseline plus x86-64 micro-kernels compiled per ISA (GCC/Clang
+# toolchains), chosen at run time; other targets (aarch64, MSVC) build the portable baseline only.
 {
   "target_defaults": {
     "cflags": ["-O3", "-fno-math-errno", "-fvisibility=hidden", "-Wall", "-Wextra", "-Wno-unused-parameter"],
@@ -10,8 +11,9 @@
       "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
       "OTHER_CFLAGS": ["-O3", "-fno-math-errno"]
     },
+    "msvs_settings": { "VCCLCompilerTool": { "ExceptionHandling": 1, "AdditionalOptions": ["/std:c++17", "/O2"] } },
     "conditions": [
-      ["target_arch=='x64'", { "defines": ["ADAPTLAB_X86=1"] }]
+      ["target_arch=='x64' and OS!='win'", { "defines": ["ADAPTLAB_X86=1"] }]
     ]
   },
   "targets": [
@@ -33,12 +35,12 @@
         "native/src/bind_fused.cc"
       ],
       "conditions": [
-        ["target_arch=='x64'", { "dependencies": ["adaptlab_avx2", "adaptlab_avx512"] }]
+        ["target_arch=='x64' and OS!='win'", { "dependencies": ["adaptlab_avx2", "adaptlab_avx512"] }]
       ]
     }
   ],
   "conditions": [
-    ["target_arch=='x64'", {
+    ["target_arch=='x64' and OS!='win'", {
       "targets": [
         {
           "target_name": "adaptlab_avx2",

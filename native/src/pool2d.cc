@@ -1,5 +1,6 @@
 // Max and average 2-d pooling (forward, and the average's transpose), parallel over planes.
 #include <algorithm>
+#include <limits>
 
 #include "conv.h"
 #include "pool.h"
@@ -45,7 +46,7 @@ void maxPlane(const float* x, float* out, int32_t* idx, const PoolGeom& g) {
     for (int64_t ox = 0; ox < g.ow; ox++) {
       const int64_t x0 = ox * g.sw - g.pw;
       const int64_t xs = std::max<int64_t>(x0, 0), xe = std::min(x0 + g.kw, g.w);
-      float best = -__builtin_inff();
+      float best = -std::numeric_limits<float>::infinity();
       int32_t bi = -1;
       if (ys < ye && xs < xe) {
         best = x[ys * g.w + xs];
