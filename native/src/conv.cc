@@ -98,7 +98,6 @@ Axis batchedPixels(int64_t P, int64_t chans) {
 }
 
 void col2imPlane(const float* col, int64_t cols, int64_t colOff, int64_t ci, const ConvGeom& g, float* plane) {
-  const int64_t P = g.oh * g.ow;
   for (int64_t ki = 0; ki < g.kh; ki++) {
     for (int64_t kj = 0; kj < g.kw; kj++) {
       const float* row = col + ((ci * g.kh + ki) * g.kw + kj) * cols + colOff;
@@ -114,7 +113,6 @@ void col2imPlane(const float* col, int64_t cols, int64_t colOff, int64_t ci, con
       }
     }
   }
-  (void)P;
 }
 
 
@@ -384,7 +382,7 @@ void directForward(const float* x, const float* w, float* out, const ConvGeom& g
  */
 void phasedBackwardData(const float* dy, const float* w, float* dx, const ConvGeom& g) {
   const DconvSet set = currentDconv();
-  const int64_t s = g.sh, cg = g.c / g.groups, og = g.o / g.groups, K = cg * g.kh * g.kw;
+  const int64_t s = g.sh, cg = g.c / g.groups, og = g.o / g.groups;
   auto taps = [&](int64_t r, int64_t k, int64_t p, int64_t d) {
     std::vector<std::pair<int64_t, int64_t>> t;  // (kernel index, dy offset)
     for (int64_t i = 0; i < k; i++) {
@@ -443,7 +441,6 @@ void phasedBackwardData(const float* dy, const float* w, float* dx, const ConvGe
       runCorrelation(c, wp, OB, MR, set.fwd[0][nv - 1]);
     }
   }
-  (void)K;
 }
 
 DwPv currentDwPv() {

@@ -92,8 +92,6 @@ void serialGemm(int64_t i0, int64_t i1, int64_t j0, int64_t j1, int64_t k, const
   float* Bp = t_packB.get(size_t(KC) * NC);
   float* Ap = t_packA.get(size_t(KC) * MC);
   alignas(64) float tile[MAX_MR * MAX_NR];
-  const bool rowsEven = true;
-  (void)rowsEven;
   for (int64_t jc = j0; jc < j1; jc += NC) {
     const int64_t nc = std::min(NC, j1 - jc);
     for (int64_t pc = 0; pc < k; pc += KC) {

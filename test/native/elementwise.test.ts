@@ -1,6 +1,6 @@
 // Native vs ts parity: unary, broadcasting binary, compare, where, reductions, layout, gather/scatter-add.
 import { describe, it, before } from 'node:test';
-import { numel, stridesOf } from '../../src/engine/shape.js';
+import { numel } from '../../src/engine/shape.js';
 import type { BinaryOp, CompareOp, ReduceOp, UnaryOp } from '../../src/backend/types.js';
 import { assertClose, assertEqualArrays, forceNative, nk, rand, randSpecial, skipNative, ts } from './helpers.js';
 
@@ -166,6 +166,5 @@ describe('native layout kernels', { skip: skipNative }, () => {
       ts.scatterAdd(o2, shape, axis, idx, idxShape, b);
       assertClose(o1, o2, `scatterAdd ${shape} axis ${axis}`, 1e-6, 1e-7);
     }
-    void stridesOf;
   });
 });
