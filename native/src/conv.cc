@@ -1,4 +1,5 @@
-// conv2d forward / backward-data / backward-filter as GEMMs whose im2col operand is packed on the fly.
+// conv2d forward / backward-data / backward-filter: direct register-blocked kernels (channel- or pixel-vector),
+// phase-decomposed strided backward-data, and an implicit-im2col GEMM fallback for other geometries.
 #include "conv.h"
 
 #include <algorithm>

@@ -1,4 +1,4 @@
-// Micro-kernel table: C tile (MR×NR, row stride ldc) = or += packed A panel · packed B panel.
+// Micro-kernel tables per instruction set: GEMM tiles (C = or += packed A · packed B) and direct-convolution tiles.
 #pragma once
 
 namespace al {
