@@ -325,8 +325,11 @@ void runCorrelationPv(const Correlation& c, const float* wp, const DconvPv& pv) 
 /** Small reductions (first layers: K = C·kh·kw ≤ 32) are faster vectorised over pixels. */
 bool pixelVectorOk(const ConvGeom& g) { return g.sh == 1 && g.sw == 1 && (g.c / g.groups) * g.kh * g.kw <= 32; }
 
+/** The forward pass also prefers pixel vectors for ≤ 16 output channels, where channel vectors are load-bound. */
+bool pixelVectorForwardOk(const ConvGeom& g) { return pixelVectorOk(g) || (g.sh == 1 && g.sw == 1 && g.o / g.groups <= 16); }
+
 void directForward(const float* x, const float* w, float* out, const ConvGeom& g) {
-  if (pixelVectorOk(g)) {
+  if (pixelVectorForwardOk(g)) {
     const DconvPv pv = currentPv();
     const int64_t cg = g.c / g.groups, og = g.o / g.groups, K = cg * g.kh * g.kw, P = g.oh * g.ow;
     const int64_t Wp = g.w + 2 * g.pw, HWp = (g.h + 2 * g.ph) * Wp;
