@@ -2,7 +2,7 @@
 import { BackendError } from '../engine/errors.js';
 import { tsKernels } from './ts/index.js';
 import type { Kernels } from './types.js';
-import { loadNative, type NativeStatus } from './native/load.js';
+import { loadNative, nativeLoaded, setNativeThreads, type NativeStatus } from './native/load.js';
 
 export type BackendName = 'auto' | 'native' | 'ts';
 
@@ -79,6 +79,17 @@ export function withBackend<T>(name: BackendName, fn: () => T): T {
     requested = prev.requested;
     reason = prev.reason;
   }
+}
+
+/**
+ * Threads the native kernels use (the calling thread included); also read from ADAPTLAB_THREADS when
+ * the addon loads. Default: the machine's cores. The ts backend is single-threaded.
+ * @example setThreads(2)
+ */
+export function setThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1 || n > 1024) throw new BackendError(`threads must be an integer in [1, 1024], got ${String(n)}`);
+  process.env['ADAPTLAB_THREADS'] = String(n);
+  if (nativeLoaded()) setNativeThreads(n);
 }
 
 export { tsKernels };

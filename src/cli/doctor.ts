@@ -29,6 +29,8 @@ export const doctor: Command = {
         loaded: info.native.loaded,
         path: info.native.path,
         isa: info.native.isa,
+        detectedIsa: info.native.addon ? info.native.addon.info().detectedIsa : null,
+        gemm: info.native.gemm,
         threads: info.native.threads,
         error: info.native.error,
       },
@@ -48,8 +50,8 @@ export const doctor: Command = {
       ['requested', report.requested],
       ['why', report.reason],
       ['native addon', report.native.loaded ? `loaded from ${report.native.path}` : `not loaded: ${report.native.error}`],
-      ['instruction set', report.native.isa ?? '-'],
-      ['threads', String(report.threads)],
+      ['instruction set', report.native.isa ? `${report.native.isa}${report.native.detectedIsa && report.native.detectedIsa !== report.native.isa ? ` (cpu supports ${report.native.detectedIsa})` : ''}, gemm ${report.native.gemm}` : '-'],
+      ['threads', `${report.threads}${info.name === 'native' ? ` (ADAPTLAB_THREADS / --threads; default: ${report.cpus} cores)` : ' (the ts backend is single-threaded)'}`],
     ])}\n`);
     return 0;
   },

@@ -1,5 +1,5 @@
 // Flags shared by commands: --backend and --threads (also ADAPTLAB_BACKEND / ADAPTLAB_THREADS).
-import { setBackend, type BackendName } from '../backend/index.js';
+import { setBackend, setThreads, type BackendName } from '../backend/index.js';
 import { UsageError } from './command.js';
 
 export const BACKEND_FLAGS = {
@@ -14,10 +14,10 @@ export function parseIntFlag(name: string, v: string | undefined, min = 1): numb
   return n;
 }
 
-/** Apply --threads (through ADAPTLAB_THREADS, read when the addon loads) and --backend. */
+/** Apply --threads (the native pool; also ADAPTLAB_THREADS) and --backend. */
 export function applyBackendFlags(values: { backend?: string | undefined; threads?: string | undefined }): void {
   const threads = parseIntFlag('threads', values.threads);
-  if (threads !== undefined) process.env['ADAPTLAB_THREADS'] = String(threads);
+  if (threads !== undefined) setThreads(threads);
   if (values.backend !== undefined) {
     if (!['auto', 'native', 'ts'].includes(values.backend)) throw new UsageError(`--backend must be auto, native or ts, got "${values.backend}"`);
     setBackend(values.backend as BackendName);

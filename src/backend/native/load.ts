@@ -4,14 +4,21 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Kernels } from '../types.js';
+import type { NativeAddon } from './addon.js';
+import { nativeKernels } from './kernels.js';
 
 export interface NativeStatus {
   loaded: boolean;
   path: string | null;
   error: string | null;
+  /** instruction set the kernels dispatch on, e.g. "avx512" */
   isa: string | null;
+  /** threads of the kernel pool (the calling thread included) */
   threads: number | null;
+  /** micro-kernel family of the GEMM */
+  gemm: string | null;
   kernels: Kernels | null;
+  addon: NativeAddon | null;
 }
 
 let status: NativeStatus | null = null;
@@ -26,23 +33,39 @@ function packageRoot(): string {
   return process.cwd();
 }
 
+function failed(path: string | null, error: string): NativeStatus {
+  return { loaded: false, path, error, isa: null, threads: null, gemm: null, kernels: null, addon: null };
+}
+
 /** Try once to load the addon; the result (or the reason it failed) is cached. */
 export function loadNative(): NativeStatus {
   if (status) return status;
-  const root = packageRoot();
-  const path = join(root, 'build', 'Release', 'adaptlab.node');
+  const path = join(packageRoot(), 'build', 'Release', 'adaptlab.node');
   if (!existsSync(path)) {
-    status = { loaded: false, path: null, error: 'addon not built (npm install compiles it; it is skipped with --ignore-scripts or without a C++ compiler)', isa: null, threads: null, kernels: null };
+    status = failed(null, 'addon not built (npm install compiles it; it is skipped with --ignore-scripts or without a C++ compiler)');
     return status;
   }
   try {
     const require = createRequire(import.meta.url);
-    const addon = require(path) as { createKernels?: () => { kernels: Kernels; isa: string; threads: number } };
-    if (typeof addon.createKernels !== 'function') throw new Error('addon does not export createKernels');
-    const made = addon.createKernels();
-    status = { loaded: true, path, error: null, isa: made.isa, threads: made.threads, kernels: made.kernels };
+    const addon = require(path) as NativeAddon;
+    if (typeof addon.info !== 'function' || typeof addon.matmul !== 'function') throw new Error('not an adaptlab addon (info/matmul missing)');
+    const info = addon.info();
+    status = { loaded: true, path, error: null, isa: info.isa, threads: info.threads, gemm: info.gemm, kernels: nativeKernels(addon), addon };
   } catch (e) {
-    status = { loaded: false, path, error: `failed to load ${path}: ${(e as Error).message}`, isa: null, threads: null, kernels: null };
+    status = failed(path, `failed to load ${path}: ${(e as Error).message}`);
   }
   return status;
+}
+
+/** Whether loadNative() has already been attempted (and succeeded). */
+export function nativeLoaded(): boolean {
+  return status !== null && status.loaded;
+}
+
+/** Resize the native thread pool (loads the addon if needed); returns the thread count in force, or null without the addon. */
+export function setNativeThreads(n: number): number | null {
+  const st = loadNative();
+  if (!st.addon) return null;
+  st.threads = st.addon.setThreads(n).threads;
+  return st.threads;
 }

@@ -4,7 +4,7 @@ import type { Shape } from '../../engine/shape.js';
 import { numel, stridesOf } from '../../engine/shape.js';
 
 /** Merge adjacent loop dims whose strides are contiguous with each other. */
-function collapse(dims: readonly number[], strides: readonly number[]): { dims: number[]; strides: number[] } {
+export function collapse(dims: readonly number[], strides: readonly number[]): { dims: number[]; strides: number[] } {
   const d: number[] = [];
   const s: number[] = [];
   for (let i = 0; i < dims.length; i++) {

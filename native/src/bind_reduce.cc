@@ -1,0 +1,137 @@
+// Reductions over the middle axis of [outer, size, inner] (sum/max/min/prod, argmax/argmin), float32.
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "bindings.h"
+#include "pool.h"
+
+namespace al {
+
+namespace {
+
+enum Reduce { R_SUM, R_MAX, R_MIN, R_PROD };
+
+/** NaN-sticky max/min as the ts kernel: once NaN, stays NaN. */
+inline double pick(int op, double acc, float v) {
+  if (op == R_MAX) return (v != v || v > acc) ? double(v) : acc;
+  return (v != v || v < acc) ? double(v) : acc;
+}
+
+double initial(int op) {
+  switch (op) {
+    case R_SUM: return 0.0;
+    case R_PROD: return 1.0;
+    case R_MAX: return -INFINITY;
+    default: return INFINITY;
+  }
+}
+
+/** Reduce one contiguous row. */
+double reduceRow(int op, const float* x, int64_t size) {
+  if (op == R_SUM) {
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    int64_t k = 0;
+    for (; k + 4 <= size; k += 4) { s0 += x[k]; s1 += x[k + 1]; s2 += x[k + 2]; s3 += x[k + 3]; }
+    for (; k < size; k++) s0 += x[k];
+    return (s0 + s1) + (s2 + s3);
+  }
+  if (op == R_PROD) {
+    double p = 1;
+    for (int64_t k = 0; k < size; k++) p *= x[k];
+    return p;
+  }
+  double acc = initial(op);
+  for (int64_t k = 0; k < size; k++) {
+    acc = pick(op, acc, x[k]);
+    if (acc != acc) break;
+  }
+  return acc;
+}
+
+}  // namespace
+
+/** reduce(op, x, outer, size, inner, out) */
+AL_BINDING(reduce) {
+  Args A(env, info, 6, "reduce");
+  const int op = int(A.int_(0, "op"));
+  require(op >= R_SUM && op <= R_PROD, "unknown reduce op");
+  const int64_t outer = A.int_(2, "outer"), size = A.int_(3, "size"), inner = A.int_(4, "inner");
+  require(outer >= 0 && size >= 0 && inner >= 0, "negative reduce extent");
+  Arr x = A.f32(1, "x", size_t(outer * size * inner)), out = A.f32(5, "out", size_t(outer * inner));
+  const float* px = x.f32();
+  float* po = out.f32();
+  if (inner == 1) {
+    if (outer == 1 && size >= 65536 && (op == R_SUM) && poolThreads() > 1) {
+      // One long row: partial sums per thread.
+      const int T = poolThreads();
+      std::vector<double> part(size_t(T), 0.0);
+      struct Ctx { const float* x; int64_t size; int T; double* part; } ctx{px, size, T, part.data()};
+      poolRun(T, [](void* p, int t) {
+        Ctx& c = *static_cast<Ctx*>(p);
+        const int64_t lo = c.size * t / c.T, hi = c.size * (t + 1) / c.T;
+        c.part[t] = reduceRow(R_SUM, c.x + lo, hi - lo);
+      }, &ctx);
+      double s = 0;
+      for (double v : part) s += v;
+      po[0] = float(s);
+      return;
+    }
+    parallelFor(outer, std::max<int64_t>(1, 32768 / std::max<int64_t>(size, 1)), [&](int64_t lo, int64_t hi) {
+      for (int64_t o = lo; o < hi; o++) po[o] = float(reduceRow(op, px + o * size, size));
+    });
+    return;
+  }
+  // inner > 1: accumulate rows of `inner` in double, split over outer × inner blocks.
+  const int64_t blk = 1024;
+  const int64_t nblk = (inner + blk - 1) / blk;
+  parallelFor(outer * nblk, std::max<int64_t>(1, 32768 / std::max<int64_t>(size * std::min(inner, blk), 1)), [&](int64_t lo, int64_t hi) {
+    std::vector<double> acc(size_t(std::min(inner, blk)));
+    for (int64_t t = lo; t < hi; t++) {
+      const int64_t o = t / nblk, i0 = (t % nblk) * blk, len = std::min(blk, inner - i0);
+      std::fill(acc.begin(), acc.begin() + len, initial(op));
+      const float* base = px + o * size * inner + i0;
+      for (int64_t k = 0; k < size; k++) {
+        const float* row = base + k * inner;
+        if (op == R_SUM) for (int64_t i = 0; i < len; i++) acc[size_t(i)] += row[i];
+        else if (op == R_PROD) for (int64_t i = 0; i < len; i++) acc[size_t(i)] *= row[i];
+        else for (int64_t i = 0; i < len; i++) acc[size_t(i)] = pick(op, acc[size_t(i)], row[i]);
+      }
+      for (int64_t i = 0; i < len; i++) po[o * inner + i0 + i] = float(acc[size_t(i)]);
+    }
+  });
+}
+
+/** argReduce(isMax, x, outer, size, inner, out: Int32Array) — first index on ties, first NaN wins. */
+AL_BINDING(argReduce) {
+  Args A(env, info, 6, "argReduce");
+  const bool isMax = A.int_(0, "op") == 0;
+  const int64_t outer = A.int_(2, "outer"), size = A.int_(3, "size"), inner = A.int_(4, "inner");
+  require(outer >= 0 && size >= 1 && inner >= 0, "bad argReduce extent");
+  Arr x = A.f32(1, "x", size_t(outer * size * inner)), out = A.i32(5, "out", size_t(outer * inner));
+  const float* px = x.f32();
+  int32_t* po = out.i32();
+  parallelFor(outer * inner, std::max<int64_t>(1, 32768 / size), [&](int64_t lo, int64_t hi) {
+    for (int64_t t = lo; t < hi; t++) {
+      const int64_t o = t / inner, i = t % inner;
+      const float* base = px + o * size * inner + i;
+      float best = base[0];
+      int64_t bi = 0;
+      if (best == best) {
+        for (int64_t k = 1; k < size; k++) {
+          const float v = base[k * inner];
+          if (v != v) { bi = k; break; }
+          if (isMax ? v > best : v < best) { best = v; bi = k; }
+        }
+      }
+      po[t] = int32_t(bi);
+    }
+  });
+}
+
+void registerReduce(Registry& r) {
+  r.add("reduce", reduce);
+  r.add("argReduce", argReduce);
+}
+
+}  // namespace al
