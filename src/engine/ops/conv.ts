@@ -6,7 +6,7 @@ import { ArgumentError, ShapeError } from '../errors.js';
 import type { ConvParams, PoolParams } from '../prims.js';
 import type { Tensor } from "../tensor.js";
 import { add, cast } from './elementwise.js';
-import { empty, kernels, requireFloat } from './core.js';
+import { empty, kernels, requireFloat, zerosOf } from './core.js';
 import { mean } from './reduce.js';
 import { reshape } from './shape.js';
 
@@ -52,7 +52,7 @@ export function conv2dPrim(x: Tensor, w: Tensor, p: ConvParams): Tensor {
 export function conv2dBackwardDataPrim(dy: Tensor, w: Tensor, p: ConvParams & { inputShape: number[] }): Tensor {
   [dy, w] = sameDType(dy, w);
   const g = convGeometry(p.inputShape, w.shape, p);
-  const dx = empty(p.inputShape, dy.dtype);
+  const dx = zerosOf(p.inputShape, dy.dtype);
   kernels().conv2dBackwardData(dy.data as FloatArray, w.data as FloatArray, dx.data as FloatArray, g);
   return record('conv2dBackwardData', [dy, w], p, dx);
 }
@@ -61,7 +61,7 @@ export function conv2dBackwardDataPrim(dy: Tensor, w: Tensor, p: ConvParams & { 
 export function conv2dBackwardFilterPrim(x: Tensor, dy: Tensor, p: ConvParams & { weightShape: number[] }): Tensor {
   [x, dy] = sameDType(x, dy);
   const g = convGeometry(x.shape, p.weightShape, p);
-  const dw = empty(p.weightShape, x.dtype);
+  const dw = zerosOf(p.weightShape, x.dtype);
   kernels().conv2dBackwardFilter(x.data as FloatArray, dy.data as FloatArray, dw.data as FloatArray, g);
   return record('conv2dBackwardFilter', [x, dy], p, dw);
 }
@@ -170,7 +170,7 @@ export function avgPool2dPrim(x: Tensor, p: PoolParams): Tensor {
 
 export function avgPool2dBackwardPrim(dy: Tensor, p: PoolParams & { inputShape: number[] }): Tensor {
   const g = poolGeometryOf(p.inputShape, p);
-  const dx = empty(p.inputShape, dy.dtype);
+  const dx = zerosOf(p.inputShape, dy.dtype);
   kernels().avgPool2dBackward(dy.data as FloatArray, dx.data as FloatArray, g);
   return record('avgPool2dBackward', [dy], p, dx);
 }

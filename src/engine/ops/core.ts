@@ -1,14 +1,41 @@
 // Helpers shared by the ops: result allocation, scalar wrapping, dtype checks and in-place writes.
 import { kernels } from '../../backend/index.js';
 import type { DType } from '../dtype.js';
-import { allocate, isFloat } from '../dtype.js';
+import { allocate, isFloat, type DataArray } from '../dtype.js';
 import { DTypeError, GradError } from '../errors.js';
 import { broadcastShapes, fmt, numel, type Shape } from '../shape.js';
 import { Tensor, type TensorLike } from '../tensor.js';
 
 export { kernels };
 
+const BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, uint8: 1, bool: 1 };
+/** Below this many bytes a zero-filled allocation costs no more than an uninitialised one. */
+const UNINIT_MIN_BYTES = 1 << 16;
+const hasUnsafeBuffer = typeof Buffer !== 'undefined' && typeof Buffer.allocUnsafeSlow === 'function';
+/** Test runs fill uninitialised outputs with NaN (or 0xAA bytes) so a kernel that skips an element fails loudly. */
+const poison = typeof process !== 'undefined' && process.env?.['ADAPTLAB_POISON'] === '1';
+
+/**
+ * An output tensor whose contents are unspecified: for kernels that write every element. Large buffers
+ * skip the zero fill (and its page traffic).
+ */
 export function empty(shape: Shape, dtype: DType): Tensor {
+  const n = numel(shape);
+  const bytes = n * BYTES[dtype];
+  let data: DataArray;
+  if (hasUnsafeBuffer && bytes >= UNINIT_MIN_BYTES) {
+    const ab = Buffer.allocUnsafeSlow(bytes).buffer as ArrayBuffer;
+    data = dtype === 'float32' ? new Float32Array(ab, 0, n) : dtype === 'float64' ? new Float64Array(ab, 0, n) : dtype === 'int32' ? new Int32Array(ab, 0, n) : new Uint8Array(ab, 0, n);
+  } else data = allocate(dtype, n);
+  if (poison) {
+    if (data instanceof Float32Array || data instanceof Float64Array) data.fill(NaN);
+    else data.fill(dtype === 'int32' ? -1431655766 : 0xaa);
+  }
+  return new Tensor(data, shape, dtype);
+}
+
+/** A zero-filled output tensor, for kernels that accumulate into their output. */
+export function zerosOf(shape: Shape, dtype: DType): Tensor {
   return new Tensor(allocate(dtype, numel(shape)), shape, dtype);
 }
 

@@ -4,7 +4,7 @@ import { isFloat } from '../dtype.js';
 import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
 import { fmt, normAxes, normAxis, numel, shapeEq, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { empty, kernels } from './core.js';
+import { empty, kernels, zerosOf } from './core.js';
 import { add, cast } from './elementwise.js';
 import { sum } from './reduce.js';
 
@@ -105,7 +105,7 @@ export function slicePrim(x: Tensor, starts: number[], steps: number[], shape: n
 
 /** Primitive: zeros of `shape` with `src` written at the strided positions a slice would read. */
 export function sliceScatterPrim(src: Tensor, starts: number[], steps: number[], shape: number[]): Tensor {
-  const out = empty(shape, src.dtype);
+  const out = zerosOf(shape, src.dtype);
   kernels().sliceScatter(src.data, src.shape, starts, steps, shape, out.data);
   return record('sliceScatter', [src], { starts, steps, shape }, out);
 }
@@ -279,7 +279,7 @@ export function pad(x: Tensor, padding: readonly number[], value = 0): Tensor {
 /** One-hot encoding of int32 labels into float32 [..., numClasses]. */
 export function oneHot(labels: Tensor, numClasses: number): Tensor {
   if (labels.dtype !== 'int32') throw new DTypeError('oneHot', `labels must be int32, got ${labels.dtype}`);
-  const out = empty([...labels.shape, numClasses], 'float32');
+  const out = zerosOf([...labels.shape, numClasses], 'float32');
   for (let i = 0; i < labels.data.length; i++) {
     const c = labels.data[i]!;
     if (c < 0 || c >= numClasses) throw new ArgumentError('oneHot', `label ${c} at position ${i} is outside [0, ${numClasses})`);
