@@ -404,8 +404,9 @@ void phasedBackwardData(const float* dy, const float* w, float* dx, const ConvGe
   }
   const int64_t Hp = g.oh + padT + padB, Wp = g.ow + padL + padR, HWp = Hp * Wp;
   const int nv = vectorsFor(cg, set.lanes), OB = nv * set.lanes, MR = set.fwdMr[nv - 1];
+  const DconvPv pv = currentPv();
   // Padded dy [n, o, Hp, Wp] plus slack for tile overrun.
-  const int64_t planes = g.n * g.o, slack = MR + 64;
+  const int64_t planes = g.n * g.o, slack = std::max<int64_t>(MR, pv.npx) + 64;
   float* dp = t_xpad.get(size_t(planes * HWp + slack));
   std::fill(dp + planes * HWp, dp + planes * HWp + slack, 0.f);
   parallelFor(planes, std::max<int64_t>(1, 16384 / HWp), [&](int64_t lo, int64_t hi) {
@@ -438,11 +439,15 @@ void phasedBackwardData(const float* dy, const float* w, float* dx, const ConvGe
       c.outRow = s * g.w;
       c.outCol = s;
       const int64_t Kp = int64_t(c.koff.size()), nt = int64_t(tx.size());
-      const float* wp = packCorrelationWeights(g.groups, cg, Kp, OB, [&](int64_t gi, int64_t ci, int64_t k) {
+      auto weight = [&](int64_t gi, int64_t ci, int64_t k) {
         const int64_t o = k / (int64_t(ty.size()) * nt), a = (k / nt) % int64_t(ty.size()), b = k % nt;
         return w[(((gi * og + o) * cg + ci) * g.kh + ty[size_t(a)].first) * g.kw + tx[size_t(b)].first];
-      });
-      runCorrelation(c, wp, OB, MR, set.fwd[0][nv - 1]);
+      };
+      if (cg <= 16) {
+        runCorrelationPv(c, packCorrelationWeights(g.groups, cg, Kp, pv.no, weight), pv);
+      } else {
+        runCorrelation(c, packCorrelationWeights(g.groups, cg, Kp, OB, weight), OB, MR, set.fwd[0][nv - 1]);
+      }
     }
   }
 }
