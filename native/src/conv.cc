@@ -555,7 +555,12 @@ void directWeightGrad(const float* x, const float* dy, float* dw, const ConvGeom
               }
             float* a = acc + (gi * nob + ob) * KT * MR * OB;
             if (S == 1) {
-              for (int64_t kt = 0; kt < KT; kt++) fn(xb, roff.data() + kt * MR, long(Q), dyT.data(), a + kt * MR * OB);
+              // Pixel blocks small enough that dyT and the taps' input rows stay in L1 across tap tiles.
+              constexpr int64_t QB = 256;
+              for (int64_t q0 = 0; q0 < Q; q0 += QB) {
+                const int64_t qn = std::min(QB, Q - q0);
+                for (int64_t kt = 0; kt < KT; kt++) fn(xb + q0, roff.data() + kt * MR, long(qn), dyT.data() + q0 * OB, a + kt * MR * OB);
+              }
             } else {
               for (int64_t kt = 0; kt < KT; kt++)
                 for (int64_t oy = 0; oy < g.oh; oy++)
