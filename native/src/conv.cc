@@ -202,7 +202,7 @@ struct Correlation {
   int64_t n, rows, cols;
   float* out;
   int64_t outImg, outChan, outRow, outCol;
-  const float* w;            // weights as w[(g·ocg + oc)·K + k] (set by the caller via pack)
+  const float* bias = nullptr;  // added per output channel at store time (nullable)
 };
 
 /** Pack weights of a correlation: wp[g][ob][k][OB] = weight(g, ob·OB + o, k), zero past ocg. */
@@ -255,9 +255,11 @@ void runCorrelation(const Correlation& c, const float* wp, int OB, int MR, Dconv
           if (K > 0) fn(xb, c.koff.data(), long(K), wp + (gi * nob + ob) * K * OB, tile);
           else std::fill(tile, tile + MR * OB, 0.f);
           for (int64_t o = 0; o < ovalid; o++) {
-            float* base = c.out + n * c.outImg + (gi * c.ocg + ob * OB + o) * c.outChan;
+            const int64_t ch = gi * c.ocg + ob * OB + o;
+            float* base = c.out + n * c.outImg + ch * c.outChan;
+            const float b = c.bias ? c.bias[ch] : 0.f;
             for (int r = 0; r < MR; r++)
-              if (dst[r] >= 0) base[dst[r]] = tile[r * OB + o];
+              if (dst[r] >= 0) base[dst[r]] = tile[r * OB + o] + b;
           }
         }
       }
@@ -306,14 +308,16 @@ void runCorrelationPv(const Correlation& c, const float* wp, const DconvPv& pv) 
           else std::fill(tile, tile + NO * NP, 0.f);
           const int64_t ovalid = std::min<int64_t>(NO, c.ocg - ob * NO);
           for (int64_t o = 0; o < ovalid; o++) {
-            float* base = c.out + n * c.outImg + (gi * c.ocg + ob * NO + o) * c.outChan;
+            const int64_t ch = gi * c.ocg + ob * NO + o;
+            float* base = c.out + n * c.outImg + ch * c.outChan;
+            const float b = c.bias ? c.bias[ch] : 0.f;
             const float* tr = tile + o * NP;
             for (int u = 0; u < ns; u++) {
               float* d = base + seg[u].dst;
               const float* sp = tr + seg[u].off;
               const int len = seg[u].len;
-              if (c.outCol == 1) for (int i = 0; i < len; i++) d[i] = sp[i];
-              else for (int i = 0; i < len; i++) d[i * c.outCol] = sp[i];
+              if (c.outCol == 1) for (int i = 0; i < len; i++) d[i] = sp[i] + b;
+              else for (int i = 0; i < len; i++) d[i * c.outCol] = sp[i] + b;
             }
           }
         }
@@ -328,7 +332,7 @@ bool pixelVectorOk(const ConvGeom& g) { return g.sh == 1 && g.sw == 1 && (g.c / 
 /** The forward pass also prefers pixel vectors for ≤ 16 output channels, where channel vectors are load-bound. */
 bool pixelVectorForwardOk(const ConvGeom& g) { return pixelVectorOk(g) || (g.sh == 1 && g.sw == 1 && g.o / g.groups <= 16); }
 
-void directForward(const float* x, const float* w, float* out, const ConvGeom& g) {
+void directForward(const float* x, const float* w, const float* bias, float* out, const ConvGeom& g) {
   if (pixelVectorForwardOk(g)) {
     const DconvPv pv = currentPv();
     const int64_t cg = g.c / g.groups, og = g.o / g.groups, K = cg * g.kh * g.kw, P = g.oh * g.ow;
@@ -350,6 +354,7 @@ void directForward(const float* x, const float* w, float* out, const ConvGeom& g
     c.outChan = P;
     c.outRow = g.ow;
     c.outCol = 1;
+    c.bias = bias;
     const float* wp = packCorrelationWeights(g.groups, og, K, pv.no, [&](int64_t gi, int64_t oc, int64_t k) { return w[(gi * og + oc) * K + k]; });
     runCorrelationPv(c, wp, pv);
     return;
@@ -375,6 +380,7 @@ void directForward(const float* x, const float* w, float* out, const ConvGeom& g
   c.outChan = P;
   c.outRow = g.ow;
   c.outCol = 1;
+  c.bias = bias;
   const float* wp = packCorrelationWeights(g.groups, og, K, OB, [&](int64_t gi, int64_t oc, int64_t k) { return w[(gi * og + oc) * K + k]; });
   runCorrelation(c, wp, OB, MR, set.fwd[g.sh - 1][nv - 1]);
 }
@@ -585,8 +591,8 @@ void directWeightGrad(const float* x, const float* dy, float* dw, const ConvGeom
 
 }  // namespace
 
-void conv2dForward(const float* x, const float* w, float* out, const ConvGeom& g) {
-  if (directOk(g)) return directForward(x, w, out, g);
+void conv2dForward(const float* x, const float* w, const float* bias, float* out, const ConvGeom& g) {
+  if (directOk(g)) return directForward(x, w, bias, out, g);
   const int64_t cg = g.c / g.groups, og = g.o / g.groups, K = cg * g.kh * g.kw, P = g.oh * g.ow;
   for (int64_t gi = 0; gi < g.groups; gi++) {
     View a;
@@ -597,6 +603,15 @@ void conv2dForward(const float* x, const float* w, float* out, const ConvGeom& g
     c.r.stride = P;
     c.c = batchedPixels(P, g.o);
     gemm(og, g.n * P, K, ViewA(a), Im2colB(Im2col{x, &g, gi * cg}), c, false, true);
+  }
+  if (bias) {
+    parallelFor(g.n * g.o, std::max<int64_t>(1, 16384 / P), [&](int64_t lo, int64_t hi) {
+      for (int64_t t = lo; t < hi; t++) {
+        float* d = out + t * P;
+        const float b = bias[t % g.o];
+        for (int64_t i = 0; i < P; i++) d[i] += b;
+      }
+    });
   }
 }
 
@@ -632,7 +647,7 @@ void conv2dBackwardData(const float* dy, const float* w, float* dx, const ConvGe
               wt[size_t((((gi * cg + c) * og + o) * g.kh + (g.kh - 1 - i)) * g.kw + (g.kw - 1 - j))] =
                   w[(((gi * og + o) * cg + c) * g.kh + i) * g.kw + j];
     ConvGeom t{g.n, g.o, g.oh, g.ow, g.c, g.kh, g.kw, g.h, g.w, 1, 1, tph, tpw, g.dh, g.dw, g.groups};
-    conv2dForward(dy, wt.data(), dx, t);
+    conv2dForward(dy, wt.data(), nullptr, dx, t);
     return;
   }
   if (g.sh == g.sw && g.sh >= 2 && cg >= 4 && int64_t(g.o) * (g.oh + g.kh) * (g.ow + g.kw) < (int64_t(1) << 30)) return phasedBackwardData(dy, w, dx, g);

@@ -119,3 +119,20 @@ describe('native pooling', { skip: skipNative }, () => {
     }
   });
 });
+
+describe('native conv2d with a fused bias', { skip: skipNative }, () => {
+  it('adds bias[o] at store time on every route (pixel-vector, channel-vector, stride 2, GEMM fallback)', () => {
+    // n, c, h, o, k, stride, pad
+    for (const [n, c, h, o, k, s, p] of [[2, 1, 9, 8, 3, 1, 1], [2, 8, 7, 24, 3, 1, 1], [2, 8, 9, 24, 3, 2, 1], [2, 4, 9, 6, 3, 3, 1], [1, 16, 5, 16, 3, 1, 1]] as number[][]) {
+      const oh = outSize(h!, k!, s!, p!, 1);
+      const g: ConvGeometry = { n: n!, c: c!, h: h!, w: h!, o: o!, kh: k!, kw: k!, oh, ow: oh, strideH: s!, strideW: s!, padH: p!, padW: p!, dilH: 1, dilW: 1, groups: 1 };
+      const x = rand(n! * c! * h! * h!, 1), w = rand(o! * c! * k! * k!, 2), b = rand(o!, 3);
+      const y1 = new Float32Array(n! * o! * oh * oh), y2 = new Float32Array(y1.length);
+      const geom = Int32Array.of(g.n, g.c, g.h, g.w, g.o, g.kh, g.kw, g.oh, g.ow, g.strideH, g.strideW, g.padH, g.padW, 1, 1, 1);
+      addon.conv2d(x, w, y1, geom, b);
+      ts.conv2d(x, w, y2, g);
+      for (let i = 0; i < y2.length; i++) y2[i] = y2[i]! + b[Math.floor(i / (oh * oh)) % o!]!;
+      assertClose(y1, y2, `conv+bias ${[n, c, h, o, k, s, p]}`, 1e-5, 2e-6);
+    }
+  });
+});
