@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cpu.h"
+#include "napi_util.h"
 #include "gemm.h"
 #include "pool.h"
 #include "ukernel.h"
@@ -281,13 +282,14 @@ DconvPv currentPv() {
 /** Pixel-vector form of runCorrelation (stride 1 only): tiles of npx virtual pixels × no channels. */
 void runCorrelationPv(const Correlation& c, const float* wp, const DconvPv& pv) {
   const int64_t K = int64_t(c.koff.size()), NO = pv.no, NP = pv.npx;
+  if (NP > 64 || NO * NP > 16 * 64) throw ArgError{"pixel-vector tile larger than its buffers"};
   const int64_t nob = (c.ocg + NO - 1) / NO;
   const int64_t Q = (c.rows - 1) * c.Wv + c.cols, T = (Q + NP - 1) / NP;
   if (c.rows <= 0 || c.cols <= 0) return;
   const double tileFlops = double(NP) * NO * std::max<int64_t>(K, 1) * c.groups * nob;
   parallelFor(c.n * T, std::max<int64_t>(1, int64_t(2e5 / tileFlops)), [&](int64_t lo, int64_t hi) {
     alignas(64) float tile[16 * 64];
-    struct Seg { int64_t dst; int off, len; } seg[16];
+    struct Seg { int64_t dst; int off, len; } seg[64];  // at most one segment per pixel (rows of width 1)
     for (int64_t t = lo; t < hi; t++) {
       const int64_t n = t / T, q0 = (t % T) * NP;
       // Row segments of the tile's valid pixels.
