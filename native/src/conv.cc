@@ -392,7 +392,7 @@ void directForward(const float* x, const float* w, const float* bias, float* out
  * receive the taps with (ry + ph − ki·dh) ≡ 0 (mod s), each from dy at (ty + (ry + ph − ki·dh)/s, ...):
  * a stride-1 correlation of a padded dy with a sub-kernel, run by the direct kernels.
  */
-void phasedBackwardData(const float* dy, const float* w, float* dx, const ConvGeom& g) {
+bool phasedBackwardData(const float* dy, const float* w, float* dx, const ConvGeom& g) {
   const DconvSet set = currentDconv();
   const int64_t s = g.sh, cg = g.c / g.groups, og = g.o / g.groups;
   auto taps = [&](int64_t r, int64_t k, int64_t p, int64_t d) {
@@ -411,6 +411,7 @@ void phasedBackwardData(const float* dy, const float* w, float* dx, const ConvGe
     for (auto& t : taps(r, g.kw, g.pw, g.dw)) { padL = std::max(padL, -t.second); padR = std::max(padR, ntx - 1 + t.second - (g.ow - 1)); }
   }
   const int64_t Hp = g.oh + padT + padB, Wp = g.ow + padL + padR, HWp = Hp * Wp;
+  if (og * HWp >= (int64_t(1) << 30)) return false;  // tap offsets must fit in int
   const int nv = vectorsFor(cg, set.lanes), OB = nv * set.lanes, MR = set.fwdMr[nv - 1];
   const DconvPv pv = currentPv();
   // Padded dy [n, o, Hp, Wp] plus slack for tile overrun.
@@ -458,6 +459,7 @@ void phasedBackwardData(const float* dy, const float* w, float* dx, const ConvGe
       }
     }
   }
+  return true;
 }
 
 DwPv currentDwPv() {
@@ -652,7 +654,7 @@ void conv2dBackwardData(const float* dy, const float* w, float* dx, const ConvGe
     conv2dForward(dy, wt.data(), nullptr, dx, t);
     return;
   }
-  if (g.sh == g.sw && g.sh >= 2 && cg >= 4 && int64_t(g.o) * (g.oh + g.kh) * (g.ow + g.kw) < (int64_t(1) << 30)) return phasedBackwardData(dy, w, dx, g);
+  if (g.sh == g.sw && g.sh >= 2 && cg >= 4 && phasedBackwardData(dy, w, dx, g)) return;
   // General: col = W_gᵀ · dy_g for a chunk of images, then scatter-add col into dx.
   const int64_t perImage = K * P;
   const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(g.n, (int64_t(1) << 21) / std::max<int64_t>(perImage, 1)));
