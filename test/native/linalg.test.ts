@@ -137,3 +137,37 @@ describe('native conv2d with a fused bias', { skip: skipNative }, () => {
     }
   });
 });
+
+describe('native conv2d on random geometries', { skip: skipNative }, () => {
+  before(forceNative);
+
+  it('matches ts on 60 seeded random geometries (all three directions)', () => {
+    let s = 12345;
+    const r = (lo: number, hi: number): number => { s = (s * 1103515245 + 12345) >>> 0; return lo + (s >>> 8) % (hi - lo + 1); };
+    for (let t = 0; t < 60; t++) {
+      const groups = [1, 1, 1, 2, 4][r(0, 4)]!;
+      const cg = r(1, 9), og = [1, 3, 8, 16, 17, 33][r(0, 5)]!;
+      const kh = r(1, 4), kw = r(1, 4), sh = r(1, 3), dh = r(1, 2), dw = r(1, 2);
+      const sw = r(0, 3) === 0 ? r(1, 3) : sh;
+      const ph = r(0, kh), pw = r(0, kw);
+      const h = r(1, 12) + dh * (kh - 1), w = r(1, 12) + dw * (kw - 1);
+      const oh = outSize(h, kh, sh, ph, dh), ow = outSize(w, kw, sw, pw, dw);
+      if (oh < 1 || ow < 1) continue;
+      const g: ConvGeometry = { n: r(1, 3), c: cg * groups, h, w, o: og * groups, kh, kw, oh, ow, strideH: sh, strideW: sw, padH: ph, padW: pw, dilH: dh, dilW: dw, groups };
+      const x = rand(g.n * g.c * h * w, t + 1), wt = rand(g.o * cg * kh * kw, t + 2), dy = rand(g.n * g.o * oh * ow, t + 3);
+      const what = `random conv ${JSON.stringify(g)}`;
+      const y1 = new Float32Array(dy.length), y2 = new Float32Array(dy.length);
+      nk.conv2d(x, wt, y1, g);
+      ts.conv2d(x, wt, y2, g);
+      assertClose(y1, y2, `${what} fwd`, 1e-5, 2e-6);
+      const dx1 = new Float32Array(x.length), dx2 = new Float32Array(x.length);
+      nk.conv2dBackwardData(dy, wt, dx1, g);
+      ts.conv2dBackwardData(dy, wt, dx2, g);
+      assertClose(dx1, dx2, `${what} bwd-data`, 1e-5, 2e-6);
+      const dw1 = new Float32Array(wt.length), dw2 = new Float32Array(wt.length);
+      nk.conv2dBackwardFilter(x, dy, dw1, g);
+      ts.conv2dBackwardFilter(x, dy, dw2, g);
+      assertClose(dw1, dw2, `${what} bwd-filter`, 1e-5, 2e-6);
+    }
+  });
+});
