@@ -3,6 +3,7 @@
 #include "conv.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <new>
 #include <vector>
@@ -223,7 +224,45 @@ float* packCorrelationWeights(int64_t groups, int64_t ocg, int64_t K, int OB, W 
   return wp;
 }
 
-void runCorrelation(const Correlation& c, const float* wp, int OB, int MR, DconvFwdFn fn) {
+/** Gathered tiles: MR consecutive valid output pixels in (image, row, col) order, one base pointer each. */
+void runCorrelationGather(const Correlation& c, const float* wp, int OB, int MR, DconvGatherFn fn) {
+  const int64_t K = int64_t(c.koff.size());
+  const int64_t nob = (c.ocg + OB - 1) / OB;
+  const int64_t per = c.rows * c.cols, total = c.n * per, T = (total + MR - 1) / MR;
+  if (per <= 0 || total <= 0) return;
+  const double tileFlops = double(MR) * OB * std::max<int64_t>(K, 1) * c.groups * nob;
+  parallelFor(T, std::max<int64_t>(1, int64_t(4e5 / tileFlops)), [&](int64_t lo, int64_t hi) {
+    alignas(64) float tile[24 * 64];
+    int64_t dst[24], src[24];
+    const float* xr[24];
+    for (int64_t t = lo; t < hi; t++) {
+      for (int r = 0; r < MR; r++) {
+        const int64_t p = t * MR + r, q = std::min(p, total - 1);
+        const int64_t n = q / per, row = (q % per) / c.cols, col = q % c.cols;
+        src[r] = n * c.srcImg + row * c.S * c.Wv + col * c.S;
+        dst[r] = p < total ? n * c.outImg + row * c.outRow + col * c.outCol : -1;
+      }
+      for (int64_t gi = 0; gi < c.groups; gi++) {
+        for (int r = 0; r < MR; r++) xr[r] = c.src + src[r] + gi * c.srcGroup;
+        for (int64_t ob = 0; ob < nob; ob++) {
+          const int64_t ovalid = std::min<int64_t>(OB, c.ocg - ob * OB);
+          if (K > 0) fn(xr, c.koff.data(), long(K), wp + (gi * nob + ob) * K * OB, tile);
+          else std::fill(tile, tile + MR * OB, 0.f);
+          for (int64_t o = 0; o < ovalid; o++) {
+            const int64_t ch = gi * c.ocg + ob * OB + o;
+            float* base = c.out + ch * c.outChan;
+            const float b = c.bias ? c.bias[ch] : 0.f;
+            for (int r = 0; r < MR; r++)
+              if (dst[r] >= 0) base[dst[r]] = tile[r * OB + o] + b;
+          }
+        }
+      }
+    }
+  });
+}
+
+void runCorrelation(const Correlation& c, const float* wp, int OB, int MR, DconvFwdFn fn, DconvGatherFn gfn = nullptr) {
+  if (gfn) return runCorrelationGather(c, wp, OB, MR, gfn);
   const int64_t K = int64_t(c.koff.size());
   const int64_t nob = (c.ocg + OB - 1) / OB;
   const int64_t Q = (c.rows - 1) * c.Wv + c.cols;
@@ -267,6 +306,9 @@ void runCorrelation(const Correlation& c, const float* wp, int OB, int MR, Dconv
     }
   });
 }
+
+/** Gathered tiles for the wide (48/64-channel) forward kernels; ADAPTLAB_CONV_GATHER=0 disables (A/B). */
+const bool kGatherTiles = [] { const char* e = std::getenv("ADAPTLAB_CONV_GATHER"); return !(e && e[0] == '0'); }();
 
 DconvPv currentPv() {
 #if defined(ADAPTLAB_X86)
@@ -384,7 +426,7 @@ void directForward(const float* x, const float* w, const float* bias, float* out
   c.outCol = 1;
   c.bias = bias;
   const float* wp = packCorrelationWeights(g.groups, og, K, OB, [&](int64_t gi, int64_t oc, int64_t k) { return w[(gi * og + oc) * K + k]; });
-  runCorrelation(c, wp, OB, MR, set.fwd[g.sh - 1][nv - 1]);
+  runCorrelation(c, wp, OB, MR, set.fwd[g.sh - 1][nv - 1], kGatherTiles ? set.gather[nv - 1] : nullptr);
 }
 
 /**
