@@ -33,12 +33,18 @@ PoolGeom poolGeom(const Args& A, size_t i) {
 
 }  // namespace
 
-/** conv2d(x, w, out, geom[n,c,h,w,o,kh,kw,oh,ow,sh,sw,ph,pw,dh,dw,groups]) */
+/** conv2d(x, w, out, geom[n,c,h,w,o,kh,kw,oh,ow,sh,sw,ph,pw,dh,dw,groups], bias?) — bias [o] added at store time. */
 AL_BINDING(conv2d) {
   Args A(env, info, 4, "conv2d");
   ConvGeom g = convGeom(A, 3);
   Arr x = A.f32(0, "x", xLen(g)), w = A.f32(1, "w", wLen(g)), y = A.f32out(2, "out", yLen(g));
-  conv2dForward(x.f32(), w.f32(), y.f32(), g);
+  const float* bias = nullptr;
+  if (A.argc >= 5) {
+    napi_valuetype t;
+    AL_CHECK(env, napi_typeof(env, A.argv[4], &t));
+    if (t != napi_undefined && t != napi_null) bias = A.f32(4, "bias", size_t(g.o)).f32();
+  }
+  conv2dForward(x.f32(), w.f32(), bias, y.f32(), g);
 }
 
 /** conv2dBackwardData(dy, w, dx, geom) */

@@ -14,6 +14,51 @@ namespace {
 
 int64_t grainRows(int64_t rowLen) { return std::max<int64_t>(1, 16384 / std::max<int64_t>(rowLen, 1)); }
 
+/**
+ * Σ(r − x₀) and Σ(r − x₀)² of a row: 8 independent float lanes per chunk of 512 (so the compiler can
+ * vectorise without reassociating), chunks folded into double.
+ */
+void shiftedSums(const float* r, int64_t n, float x0, double& s, double& ss) {
+  for (int64_t c0 = 0; c0 < n; c0 += 512) {
+    const int64_t c1 = std::min<int64_t>(n, c0 + 512);
+    float a[8] = {}, q[8] = {};
+    int64_t i = c0;
+    for (; i + 8 <= c1; i += 8)
+      for (int l = 0; l < 8; l++) {
+        const float d = r[i + l] - x0;
+        a[l] += d;
+        q[l] += d * d;
+      }
+    for (; i < c1; i++) {
+      const float d = r[i] - x0;
+      a[0] += d;
+      q[0] += d * d;
+    }
+    s += ((double(a[0]) + a[1]) + (double(a[2]) + a[3])) + ((double(a[4]) + a[5]) + (double(a[6]) + a[7]));
+    ss += ((double(q[0]) + q[1]) + (double(q[2]) + q[3])) + ((double(q[4]) + q[5]) + (double(q[6]) + q[7]));
+  }
+}
+
+/** Σg and Σg·(x − μ) of a row, with the same chunked float lanes. */
+void gradSums(const float* g, const float* x, int64_t n, float mu, double& sg, double& sgx) {
+  for (int64_t c0 = 0; c0 < n; c0 += 512) {
+    const int64_t c1 = std::min<int64_t>(n, c0 + 512);
+    float a[8] = {}, q[8] = {};
+    int64_t i = c0;
+    for (; i + 8 <= c1; i += 8)
+      for (int l = 0; l < 8; l++) {
+        a[l] += g[i + l];
+        q[l] += g[i + l] * (x[i + l] - mu);
+      }
+    for (; i < c1; i++) {
+      a[0] += g[i];
+      q[0] += g[i] * (x[i] - mu);
+    }
+    sg += ((double(a[0]) + a[1]) + (double(a[2]) + a[3])) + ((double(a[4]) + a[5]) + (double(a[6]) + a[7]));
+    sgx += ((double(q[0]) + q[1]) + (double(q[2]) + q[3])) + ((double(q[4]) + q[5]) + (double(q[6]) + q[7]));
+  }
+}
+
 /** Max over a strided row with the engine's NaN-sticky rule, then the finite shift logsumexp uses. */
 float rowShift(const float* x, int64_t size, int64_t stride) {
   float m = -INFINITY;
@@ -70,22 +115,11 @@ AL_BINDING(batchNormTrainForward) {
   const double cnt = double(n * hw);
   parallelFor(c, std::max<int64_t>(1, 32768 / (n * hw)), [&](int64_t lo, int64_t hi) {
     for (int64_t ch = lo; ch < hi; ch++) {
-      // One pass: Σx and Σ(x − x₀)² in double around a pilot value x₀ (the first element), which keeps
+      // One pass: Σ(x − x₀) and Σ(x − x₀)² around a pilot value x₀ (the first element), which keeps
       // the variance accurate even when the mean is large relative to the spread.
-      const double x0 = px[ch * hw];
+      const float x0 = px[ch * hw];
       double s = 0, ss = 0;
-      for (int64_t b_ = 0; b_ < n; b_++) {
-        const float* r = px + (b_ * c + ch) * hw;
-        double s0 = 0, s1 = 0, q0 = 0, q1 = 0;
-        int64_t i = 0;
-        for (; i + 2 <= hw; i += 2) {
-          const double d0 = r[i] - x0, d1 = r[i + 1] - x0;
-          s0 += d0; s1 += d1; q0 += d0 * d0; q1 += d1 * d1;
-        }
-        for (; i < hw; i++) { const double d = r[i] - x0; s0 += d; q0 += d * d; }
-        s += s0 + s1;
-        ss += q0 + q1;
-      }
+      for (int64_t b_ = 0; b_ < n; b_++) shiftedSums(px + (b_ * c + ch) * hw, hw, x0, s, ss);
       const double md = s / cnt;  // mean − x₀
       const double mu = x0 + md;
       const double var = std::max(ss / cnt - md * md, 0.0);
@@ -122,11 +156,7 @@ AL_BINDING(batchNormBackward) {
     for (int64_t ch = lo; ch < hi; ch++) {
       const double mu = pm[ch], is = pi[ch];
       double sdy = 0, sdyx = 0;
-      for (int64_t b_ = 0; b_ < n; b_++) {
-        const float* r = px + (b_ * c + ch) * hw;
-        const float* g = pdy + (b_ * c + ch) * hw;
-        for (int64_t i = 0; i < hw; i++) { sdy += g[i]; sdyx += g[i] * (r[i] - mu); }
-      }
+      for (int64_t b_ = 0; b_ < n; b_++) gradSums(pdy + (b_ * c + ch) * hw, px + (b_ * c + ch) * hw, hw, float(mu), sdy, sdyx);
       const double sxhat = sdyx * is;  // Σ dy · x̂
       if (pdb) pdb[ch] = float(sdy);
       if (pdw) pdw[ch] = float(sxhat);

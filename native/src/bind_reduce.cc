@@ -30,11 +30,12 @@ double initial(int op) {
 /** Reduce one contiguous row. */
 double reduceRow(int op, const float* x, int64_t size) {
   if (op == R_SUM) {
-    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    double a[8] = {};  // independent lanes: vectorisable without reassociation
     int64_t k = 0;
-    for (; k + 4 <= size; k += 4) { s0 += x[k]; s1 += x[k + 1]; s2 += x[k + 2]; s3 += x[k + 3]; }
-    for (; k < size; k++) s0 += x[k];
-    return (s0 + s1) + (s2 + s3);
+    for (; k + 8 <= size; k += 8)
+      for (int l = 0; l < 8; l++) a[l] += x[k + l];
+    for (; k < size; k++) a[0] += x[k];
+    return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
   }
   if (op == R_PROD) {
     double p = 1;

@@ -3,11 +3,13 @@
 #include "conv.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <new>
 #include <vector>
 
 #include "cpu.h"
+#include "napi_util.h"
 #include "gemm.h"
 #include "pool.h"
 #include "ukernel.h"
@@ -202,7 +204,7 @@ struct Correlation {
   int64_t n, rows, cols;
   float* out;
   int64_t outImg, outChan, outRow, outCol;
-  const float* w;            // weights as w[(g·ocg + oc)·K + k] (set by the caller via pack)
+  const float* bias = nullptr;  // added per output channel at store time (nullable)
 };
 
 /** Pack weights of a correlation: wp[g][ob][k][OB] = weight(g, ob·OB + o, k), zero past ocg. */
@@ -222,7 +224,45 @@ float* packCorrelationWeights(int64_t groups, int64_t ocg, int64_t K, int OB, W 
   return wp;
 }
 
-void runCorrelation(const Correlation& c, const float* wp, int OB, int MR, DconvFwdFn fn) {
+/** Gathered tiles: MR consecutive valid output pixels in (image, row, col) order, one base pointer each. */
+void runCorrelationGather(const Correlation& c, const float* wp, int OB, int MR, DconvGatherFn fn) {
+  const int64_t K = int64_t(c.koff.size());
+  const int64_t nob = (c.ocg + OB - 1) / OB;
+  const int64_t per = c.rows * c.cols, total = c.n * per, T = (total + MR - 1) / MR;
+  if (per <= 0 || total <= 0) return;
+  const double tileFlops = double(MR) * OB * std::max<int64_t>(K, 1) * c.groups * nob;
+  parallelFor(T, std::max<int64_t>(1, int64_t(4e5 / tileFlops)), [&](int64_t lo, int64_t hi) {
+    alignas(64) float tile[24 * 64];
+    int64_t dst[24], src[24];
+    const float* xr[24];
+    for (int64_t t = lo; t < hi; t++) {
+      for (int r = 0; r < MR; r++) {
+        const int64_t p = t * MR + r, q = std::min(p, total - 1);
+        const int64_t n = q / per, row = (q % per) / c.cols, col = q % c.cols;
+        src[r] = n * c.srcImg + row * c.S * c.Wv + col * c.S;
+        dst[r] = p < total ? n * c.outImg + row * c.outRow + col * c.outCol : -1;
+      }
+      for (int64_t gi = 0; gi < c.groups; gi++) {
+        for (int r = 0; r < MR; r++) xr[r] = c.src + src[r] + gi * c.srcGroup;
+        for (int64_t ob = 0; ob < nob; ob++) {
+          const int64_t ovalid = std::min<int64_t>(OB, c.ocg - ob * OB);
+          if (K > 0) fn(xr, c.koff.data(), long(K), wp + (gi * nob + ob) * K * OB, tile);
+          else std::fill(tile, tile + MR * OB, 0.f);
+          for (int64_t o = 0; o < ovalid; o++) {
+            const int64_t ch = gi * c.ocg + ob * OB + o;
+            float* base = c.out + ch * c.outChan;
+            const float b = c.bias ? c.bias[ch] : 0.f;
+            for (int r = 0; r < MR; r++)
+              if (dst[r] >= 0) base[dst[r]] = tile[r * OB + o] + b;
+          }
+        }
+      }
+    }
+  });
+}
+
+void runCorrelation(const Correlation& c, const float* wp, int OB, int MR, DconvFwdFn fn, DconvGatherFn gfn = nullptr) {
+  if (gfn) return runCorrelationGather(c, wp, OB, MR, gfn);
   const int64_t K = int64_t(c.koff.size());
   const int64_t nob = (c.ocg + OB - 1) / OB;
   const int64_t Q = (c.rows - 1) * c.Wv + c.cols;
@@ -255,15 +295,20 @@ void runCorrelation(const Correlation& c, const float* wp, int OB, int MR, Dconv
           if (K > 0) fn(xb, c.koff.data(), long(K), wp + (gi * nob + ob) * K * OB, tile);
           else std::fill(tile, tile + MR * OB, 0.f);
           for (int64_t o = 0; o < ovalid; o++) {
-            float* base = c.out + n * c.outImg + (gi * c.ocg + ob * OB + o) * c.outChan;
+            const int64_t ch = gi * c.ocg + ob * OB + o;
+            float* base = c.out + n * c.outImg + ch * c.outChan;
+            const float b = c.bias ? c.bias[ch] : 0.f;
             for (int r = 0; r < MR; r++)
-              if (dst[r] >= 0) base[dst[r]] = tile[r * OB + o];
+              if (dst[r] >= 0) base[dst[r]] = tile[r * OB + o] + b;
           }
         }
       }
     }
   });
 }
+
+/** Gathered tiles for the wide (48/64-channel) forward kernels; ADAPTLAB_CONV_GATHER=0 disables (A/B). */
+const bool kGatherTiles = [] { const char* e = std::getenv("ADAPTLAB_CONV_GATHER"); return !(e && e[0] == '0'); }();
 
 DconvPv currentPv() {
 #if defined(ADAPTLAB_X86)
@@ -279,13 +324,14 @@ DconvPv currentPv() {
 /** Pixel-vector form of runCorrelation (stride 1 only): tiles of npx virtual pixels × no channels. */
 void runCorrelationPv(const Correlation& c, const float* wp, const DconvPv& pv) {
   const int64_t K = int64_t(c.koff.size()), NO = pv.no, NP = pv.npx;
+  if (NP > 64 || NO * NP > 16 * 64) throw ArgError{"pixel-vector tile larger than its buffers"};
   const int64_t nob = (c.ocg + NO - 1) / NO;
   const int64_t Q = (c.rows - 1) * c.Wv + c.cols, T = (Q + NP - 1) / NP;
   if (c.rows <= 0 || c.cols <= 0) return;
   const double tileFlops = double(NP) * NO * std::max<int64_t>(K, 1) * c.groups * nob;
   parallelFor(c.n * T, std::max<int64_t>(1, int64_t(2e5 / tileFlops)), [&](int64_t lo, int64_t hi) {
     alignas(64) float tile[16 * 64];
-    struct Seg { int64_t dst; int off, len; } seg[16];
+    struct Seg { int64_t dst; int off, len; } seg[64];  // at most one segment per pixel (rows of width 1)
     for (int64_t t = lo; t < hi; t++) {
       const int64_t n = t / T, q0 = (t % T) * NP;
       // Row segments of the tile's valid pixels.
@@ -306,14 +352,16 @@ void runCorrelationPv(const Correlation& c, const float* wp, const DconvPv& pv) 
           else std::fill(tile, tile + NO * NP, 0.f);
           const int64_t ovalid = std::min<int64_t>(NO, c.ocg - ob * NO);
           for (int64_t o = 0; o < ovalid; o++) {
-            float* base = c.out + n * c.outImg + (gi * c.ocg + ob * NO + o) * c.outChan;
+            const int64_t ch = gi * c.ocg + ob * NO + o;
+            float* base = c.out + n * c.outImg + ch * c.outChan;
+            const float b = c.bias ? c.bias[ch] : 0.f;
             const float* tr = tile + o * NP;
             for (int u = 0; u < ns; u++) {
               float* d = base + seg[u].dst;
               const float* sp = tr + seg[u].off;
               const int len = seg[u].len;
-              if (c.outCol == 1) for (int i = 0; i < len; i++) d[i] = sp[i];
-              else for (int i = 0; i < len; i++) d[i * c.outCol] = sp[i];
+              if (c.outCol == 1) for (int i = 0; i < len; i++) d[i] = sp[i] + b;
+              else for (int i = 0; i < len; i++) d[i * c.outCol] = sp[i] + b;
             }
           }
         }
@@ -328,7 +376,7 @@ bool pixelVectorOk(const ConvGeom& g) { return g.sh == 1 && g.sw == 1 && (g.c / 
 /** The forward pass also prefers pixel vectors for ≤ 16 output channels, where channel vectors are load-bound. */
 bool pixelVectorForwardOk(const ConvGeom& g) { return pixelVectorOk(g) || (g.sh == 1 && g.sw == 1 && g.o / g.groups <= 16); }
 
-void directForward(const float* x, const float* w, float* out, const ConvGeom& g) {
+void directForward(const float* x, const float* w, const float* bias, float* out, const ConvGeom& g) {
   if (pixelVectorForwardOk(g)) {
     const DconvPv pv = currentPv();
     const int64_t cg = g.c / g.groups, og = g.o / g.groups, K = cg * g.kh * g.kw, P = g.oh * g.ow;
@@ -350,6 +398,7 @@ void directForward(const float* x, const float* w, float* out, const ConvGeom& g
     c.outChan = P;
     c.outRow = g.ow;
     c.outCol = 1;
+    c.bias = bias;
     const float* wp = packCorrelationWeights(g.groups, og, K, pv.no, [&](int64_t gi, int64_t oc, int64_t k) { return w[(gi * og + oc) * K + k]; });
     runCorrelationPv(c, wp, pv);
     return;
@@ -375,8 +424,9 @@ void directForward(const float* x, const float* w, float* out, const ConvGeom& g
   c.outChan = P;
   c.outRow = g.ow;
   c.outCol = 1;
+  c.bias = bias;
   const float* wp = packCorrelationWeights(g.groups, og, K, OB, [&](int64_t gi, int64_t oc, int64_t k) { return w[(gi * og + oc) * K + k]; });
-  runCorrelation(c, wp, OB, MR, set.fwd[g.sh - 1][nv - 1]);
+  runCorrelation(c, wp, OB, MR, set.fwd[g.sh - 1][nv - 1], kGatherTiles ? set.gather[nv - 1] : nullptr);
 }
 
 /**
@@ -384,7 +434,7 @@ void directForward(const float* x, const float* w, float* out, const ConvGeom& g
  * receive the taps with (ry + ph − ki·dh) ≡ 0 (mod s), each from dy at (ty + (ry + ph − ki·dh)/s, ...):
  * a stride-1 correlation of a padded dy with a sub-kernel, run by the direct kernels.
  */
-void phasedBackwardData(const float* dy, const float* w, float* dx, const ConvGeom& g) {
+bool phasedBackwardData(const float* dy, const float* w, float* dx, const ConvGeom& g) {
   const DconvSet set = currentDconv();
   const int64_t s = g.sh, cg = g.c / g.groups, og = g.o / g.groups;
   auto taps = [&](int64_t r, int64_t k, int64_t p, int64_t d) {
@@ -403,9 +453,11 @@ void phasedBackwardData(const float* dy, const float* w, float* dx, const ConvGe
     for (auto& t : taps(r, g.kw, g.pw, g.dw)) { padL = std::max(padL, -t.second); padR = std::max(padR, ntx - 1 + t.second - (g.ow - 1)); }
   }
   const int64_t Hp = g.oh + padT + padB, Wp = g.ow + padL + padR, HWp = Hp * Wp;
+  if (og * HWp >= (int64_t(1) << 30)) return false;  // tap offsets must fit in int
   const int nv = vectorsFor(cg, set.lanes), OB = nv * set.lanes, MR = set.fwdMr[nv - 1];
+  const DconvPv pv = currentPv();
   // Padded dy [n, o, Hp, Wp] plus slack for tile overrun.
-  const int64_t planes = g.n * g.o, slack = MR + 64;
+  const int64_t planes = g.n * g.o, slack = std::max<int64_t>(MR, pv.npx) + 64;
   float* dp = t_xpad.get(size_t(planes * HWp + slack));
   std::fill(dp + planes * HWp, dp + planes * HWp + slack, 0.f);
   parallelFor(planes, std::max<int64_t>(1, 16384 / HWp), [&](int64_t lo, int64_t hi) {
@@ -438,13 +490,18 @@ void phasedBackwardData(const float* dy, const float* w, float* dx, const ConvGe
       c.outRow = s * g.w;
       c.outCol = s;
       const int64_t Kp = int64_t(c.koff.size()), nt = int64_t(tx.size());
-      const float* wp = packCorrelationWeights(g.groups, cg, Kp, OB, [&](int64_t gi, int64_t ci, int64_t k) {
+      auto weight = [&](int64_t gi, int64_t ci, int64_t k) {
         const int64_t o = k / (int64_t(ty.size()) * nt), a = (k / nt) % int64_t(ty.size()), b = k % nt;
         return w[(((gi * og + o) * cg + ci) * g.kh + ty[size_t(a)].first) * g.kw + tx[size_t(b)].first];
-      });
-      runCorrelation(c, wp, OB, MR, set.fwd[0][nv - 1]);
+      };
+      if (cg <= 16) {
+        runCorrelationPv(c, packCorrelationWeights(g.groups, cg, Kp, pv.no, weight), pv);
+      } else {
+        runCorrelation(c, packCorrelationWeights(g.groups, cg, Kp, OB, weight), OB, MR, set.fwd[0][nv - 1]);
+      }
     }
   }
+  return true;
 }
 
 DwPv currentDwPv() {
@@ -550,7 +607,12 @@ void directWeightGrad(const float* x, const float* dy, float* dw, const ConvGeom
               }
             float* a = acc + (gi * nob + ob) * KT * MR * OB;
             if (S == 1) {
-              for (int64_t kt = 0; kt < KT; kt++) fn(xb, roff.data() + kt * MR, long(Q), dyT.data(), a + kt * MR * OB);
+              // Pixel blocks small enough that dyT and the taps' input rows stay in L1 across tap tiles.
+              constexpr int64_t QB = 256;
+              for (int64_t q0 = 0; q0 < Q; q0 += QB) {
+                const int64_t qn = std::min(QB, Q - q0);
+                for (int64_t kt = 0; kt < KT; kt++) fn(xb + q0, roff.data() + kt * MR, long(qn), dyT.data() + q0 * OB, a + kt * MR * OB);
+              }
             } else {
               for (int64_t kt = 0; kt < KT; kt++)
                 for (int64_t oy = 0; oy < g.oh; oy++)
@@ -575,8 +637,8 @@ void directWeightGrad(const float* x, const float* dy, float* dw, const ConvGeom
 
 }  // namespace
 
-void conv2dForward(const float* x, const float* w, float* out, const ConvGeom& g) {
-  if (directOk(g)) return directForward(x, w, out, g);
+void conv2dForward(const float* x, const float* w, const float* bias, float* out, const ConvGeom& g) {
+  if (directOk(g)) return directForward(x, w, bias, out, g);
   const int64_t cg = g.c / g.groups, og = g.o / g.groups, K = cg * g.kh * g.kw, P = g.oh * g.ow;
   for (int64_t gi = 0; gi < g.groups; gi++) {
     View a;
@@ -587,6 +649,15 @@ void conv2dForward(const float* x, const float* w, float* out, const ConvGeom& g
     c.r.stride = P;
     c.c = batchedPixels(P, g.o);
     gemm(og, g.n * P, K, ViewA(a), Im2colB(Im2col{x, &g, gi * cg}), c, false, true);
+  }
+  if (bias) {
+    parallelFor(g.n * g.o, std::max<int64_t>(1, 16384 / P), [&](int64_t lo, int64_t hi) {
+      for (int64_t t = lo; t < hi; t++) {
+        float* d = out + t * P;
+        const float b = bias[t % g.o];
+        for (int64_t i = 0; i < P; i++) d[i] += b;
+      }
+    });
   }
 }
 
@@ -622,10 +693,10 @@ void conv2dBackwardData(const float* dy, const float* w, float* dx, const ConvGe
               wt[size_t((((gi * cg + c) * og + o) * g.kh + (g.kh - 1 - i)) * g.kw + (g.kw - 1 - j))] =
                   w[(((gi * og + o) * cg + c) * g.kh + i) * g.kw + j];
     ConvGeom t{g.n, g.o, g.oh, g.ow, g.c, g.kh, g.kw, g.h, g.w, 1, 1, tph, tpw, g.dh, g.dw, g.groups};
-    conv2dForward(dy, wt.data(), dx, t);
+    conv2dForward(dy, wt.data(), nullptr, dx, t);
     return;
   }
-  if (g.sh == g.sw && g.sh >= 2 && cg >= 4 && int64_t(g.o) * (g.oh + g.kh) * (g.ow + g.kw) < (int64_t(1) << 30)) return phasedBackwardData(dy, w, dx, g);
+  if (g.sh == g.sw && g.sh >= 2 && cg >= 4 && phasedBackwardData(dy, w, dx, g)) return;
   // General: col = W_gᵀ · dy_g for a chunk of images, then scatter-add col into dx.
   const int64_t perImage = K * P;
   const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(g.n, (int64_t(1) << 21) / std::max<int64_t>(perImage, 1)));

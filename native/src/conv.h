@@ -13,7 +13,8 @@ struct PoolGeom {
   bool countIncludePad;
 };
 
-void conv2dForward(const float* x, const float* w, float* out, const ConvGeom& g);
+/** out = conv(x, w) (+ bias[o] per output channel when bias is not null). */
+void conv2dForward(const float* x, const float* w, const float* bias, float* out, const ConvGeom& g);
 /** dx (overwritten) from dy and w. */
 void conv2dBackwardData(const float* dy, const float* w, float* dx, const ConvGeom& g);
 /** dw (overwritten) from x and dy. */

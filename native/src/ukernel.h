@@ -36,6 +36,9 @@ namespace al {
 typedef void (*DconvFwdFn)(const float* xb, const int* koff, long K, const float* w, float* tile);
 typedef void (*DconvWgradFn)(const float* xb, const int* roff, long Q, const float* dyT, float* acc);
 
+/** fwd with one base pointer per pixel: tile[r·OB + o] = Σ_k xr[r][koff[k]] · w[k·OB + o] (any pixels). */
+typedef void (*DconvGatherFn)(const float* const* xr, const int* koff, long K, const float* w, float* tile);
+
 struct DconvSet {
   int lanes;
   /** index nv − 1, nv = 1..4 vectors of output channels */
@@ -43,6 +46,8 @@ struct DconvSet {
   DconvFwdFn fwd[2][4];
   int wgradMr[4];
   DconvWgradFn wgrad[2][4];
+  /** gathered-pixel forward for nv = 3, 4 (null where not provided); same mr as fwd */
+  DconvGatherFn gather[4];
 };
 
 /**

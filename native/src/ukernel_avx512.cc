@@ -106,9 +106,42 @@ void dwgrad(const float* __restrict xb, const int* __restrict roff, long Q, cons
 
 }  // namespace
 
+namespace {
+
+template <int MR, int NV>
+void dfwdg(const float* const* __restrict xr, const int* __restrict koff, long K, const float* __restrict w, float* __restrict tile) {
+  VEC acc[MR][NV];
+  const float* b[MR];
+#pragma GCC unroll 24
+  for (int r = 0; r < MR; r++) {
+    b[r] = xr[r];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) acc[r][v] = ZERO();
+  }
+  for (long k = 0; k < K; k++) {
+    const long o = koff[k];
+    VEC wv[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) wv[v] = LOAD(w + k * (NV * L) + v * L);
+#pragma GCC unroll 24
+    for (int r = 0; r < MR; r++) {
+      const VEC a = SET1(b[r][o]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; v++) acc[r][v] = FMA(a, wv[v], acc[r][v]);
+    }
+  }
+#pragma GCC unroll 24
+  for (int r = 0; r < MR; r++)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) STORE(tile + r * (NV * L) + v * L, acc[r][v]);
+}
+
+}  // namespace
+
 DconvSet dconvAvx512() {
   return DconvSet{16, {24, 12, 8, 6}, {{dfwd<24, 1, 1>, dfwd<12, 2, 1>, dfwd<8, 3, 1>, dfwd<6, 4, 1>}, {dfwd<24, 1, 2>, dfwd<12, 2, 2>, dfwd<8, 3, 2>, dfwd<6, 4, 2>}},
-                  {12, 12, 8, 6}, {{dwgrad<12, 1, 1>, dwgrad<12, 2, 1>, dwgrad<8, 3, 1>, dwgrad<6, 4, 1>}, {dwgrad<12, 1, 2>, dwgrad<12, 2, 2>, dwgrad<8, 3, 2>, dwgrad<6, 4, 2>}}};
+                  {12, 12, 8, 6}, {{dwgrad<12, 1, 1>, dwgrad<12, 2, 1>, dwgrad<8, 3, 1>, dwgrad<6, 4, 1>}, {dwgrad<12, 1, 2>, dwgrad<12, 2, 2>, dwgrad<8, 3, 2>, dwgrad<6, 4, 2>}},
+                  {nullptr, nullptr, dfwdg<8, 3>, dfwdg<6, 4>}};
 }
 
 

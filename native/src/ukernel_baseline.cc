@@ -69,7 +69,8 @@ void dwgrad(const float* __restrict xb, const int* __restrict roff, long Q, cons
 
 DconvSet dconvBaseline() {
   return DconvSet{4, {8, 4, 3, 2}, {{dfwd<8, 1, 1>, dfwd<4, 2, 1>, dfwd<3, 3, 1>, dfwd<2, 4, 1>}, {dfwd<8, 1, 2>, dfwd<4, 2, 2>, dfwd<3, 3, 2>, dfwd<2, 4, 2>}},
-                  {8, 4, 3, 2}, {{dwgrad<8, 1, 1>, dwgrad<4, 2, 1>, dwgrad<3, 3, 1>, dwgrad<2, 4, 1>}, {dwgrad<8, 1, 2>, dwgrad<4, 2, 2>, dwgrad<3, 3, 2>, dwgrad<2, 4, 2>}}};
+                  {8, 4, 3, 2}, {{dwgrad<8, 1, 1>, dwgrad<4, 2, 1>, dwgrad<3, 3, 1>, dwgrad<2, 4, 1>}, {dwgrad<8, 1, 2>, dwgrad<4, 2, 2>, dwgrad<3, 3, 2>, dwgrad<2, 4, 2>}},
+                  {nullptr, nullptr, nullptr, nullptr}};
 }
 
 

@@ -44,6 +44,7 @@ describe('native conv2d', { skip: skipNative }, () => {
     [2, 3, 9, 9, 70, 3, 3, 1, 1, 1, 1, 1], [2, 4, 8, 8, 12, 5, 5, 1, 2, 1, 1, 1], [1, 16, 8, 8, 32, 1, 1, 2, 0, 1, 1, 1],
     [2, 2, 9, 10, 6, 3, 3, 1, 2, 2, 2, 1], [2, 6, 8, 8, 9, 3, 3, 1, 1, 1, 1, 3], [3, 1, 5, 4, 7, 5, 5, 1, 2, 1, 1, 1],
     [2, 16, 10, 9, 16, 3, 3, 1, 1, 1, 1, 1], [2, 32, 6, 6, 32, 3, 3, 1, 1, 2, 2, 2],
+    [2, 3, 70, 1, 8, 3, 1, 1, 0, 1, 1, 1], [1, 2, 50, 2, 5, 1, 1, 1, 0, 1, 1, 1], [2, 16, 40, 1, 16, 3, 1, 1, 0, 1, 1, 1],
   ];
 
   it('forward, backward-data and backward-filter match ts (stride, padding, dilation, groups) on each ISA', () => {
@@ -116,6 +117,57 @@ describe('native pooling', { skip: skipNative }, () => {
         ts.avgPool2dBackward(dy, d2, g);
         assertClose(d1, d2, `avgPoolBackward ${[n, c, h, w, k, s, p, countIncludePad]}`, 1e-6, 1e-7);
       }
+    }
+  });
+});
+
+describe('native conv2d with a fused bias', { skip: skipNative }, () => {
+  it('adds bias[o] at store time on every route (pixel-vector, channel-vector, stride 2, GEMM fallback)', () => {
+    // n, c, h, o, k, stride, pad
+    for (const [n, c, h, o, k, s, p] of [[2, 1, 9, 8, 3, 1, 1], [2, 8, 7, 24, 3, 1, 1], [2, 8, 9, 24, 3, 2, 1], [2, 4, 9, 6, 3, 3, 1], [1, 16, 5, 16, 3, 1, 1]] as number[][]) {
+      const oh = outSize(h!, k!, s!, p!, 1);
+      const g: ConvGeometry = { n: n!, c: c!, h: h!, w: h!, o: o!, kh: k!, kw: k!, oh, ow: oh, strideH: s!, strideW: s!, padH: p!, padW: p!, dilH: 1, dilW: 1, groups: 1 };
+      const x = rand(n! * c! * h! * h!, 1), w = rand(o! * c! * k! * k!, 2), b = rand(o!, 3);
+      const y1 = new Float32Array(n! * o! * oh * oh), y2 = new Float32Array(y1.length);
+      const geom = Int32Array.of(g.n, g.c, g.h, g.w, g.o, g.kh, g.kw, g.oh, g.ow, g.strideH, g.strideW, g.padH, g.padW, 1, 1, 1);
+      addon.conv2d(x, w, y1, geom, b);
+      ts.conv2d(x, w, y2, g);
+      for (let i = 0; i < y2.length; i++) y2[i] = y2[i]! + b[Math.floor(i / (oh * oh)) % o!]!;
+      assertClose(y1, y2, `conv+bias ${[n, c, h, o, k, s, p]}`, 1e-5, 2e-6);
+    }
+  });
+});
+
+describe('native conv2d on random geometries', { skip: skipNative }, () => {
+  before(forceNative);
+
+  it('matches ts on 60 seeded random geometries (all three directions)', () => {
+    let s = 12345;
+    const r = (lo: number, hi: number): number => { s = (s * 1103515245 + 12345) >>> 0; return lo + (s >>> 8) % (hi - lo + 1); };
+    for (let t = 0; t < 60; t++) {
+      const groups = [1, 1, 1, 2, 4][r(0, 4)]!;
+      const cg = r(1, 9), og = [1, 3, 8, 16, 17, 33][r(0, 5)]!;
+      const kh = r(1, 4), kw = r(1, 4), sh = r(1, 3), dh = r(1, 2), dw = r(1, 2);
+      const sw = r(0, 3) === 0 ? r(1, 3) : sh;
+      const ph = r(0, kh), pw = r(0, kw);
+      const h = r(1, 12) + dh * (kh - 1), w = r(1, 12) + dw * (kw - 1);
+      const oh = outSize(h, kh, sh, ph, dh), ow = outSize(w, kw, sw, pw, dw);
+      if (oh < 1 || ow < 1) continue;
+      const g: ConvGeometry = { n: r(1, 3), c: cg * groups, h, w, o: og * groups, kh, kw, oh, ow, strideH: sh, strideW: sw, padH: ph, padW: pw, dilH: dh, dilW: dw, groups };
+      const x = rand(g.n * g.c * h * w, t + 1), wt = rand(g.o * cg * kh * kw, t + 2), dy = rand(g.n * g.o * oh * ow, t + 3);
+      const what = `random conv ${JSON.stringify(g)}`;
+      const y1 = new Float32Array(dy.length), y2 = new Float32Array(dy.length);
+      nk.conv2d(x, wt, y1, g);
+      ts.conv2d(x, wt, y2, g);
+      assertClose(y1, y2, `${what} fwd`, 1e-5, 2e-6);
+      const dx1 = new Float32Array(x.length), dx2 = new Float32Array(x.length);
+      nk.conv2dBackwardData(dy, wt, dx1, g);
+      ts.conv2dBackwardData(dy, wt, dx2, g);
+      assertClose(dx1, dx2, `${what} bwd-data`, 1e-5, 2e-6);
+      const dw1 = new Float32Array(wt.length), dw2 = new Float32Array(wt.length);
+      nk.conv2dBackwardFilter(x, dy, dw1, g);
+      ts.conv2dBackwardFilter(x, dy, dw2, g);
+      assertClose(dw1, dw2, `${what} bwd-filter`, 1e-5, 2e-6);
     }
   });
 });

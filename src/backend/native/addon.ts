@@ -22,8 +22,8 @@ export interface NativeAddon {
   setIsa(isa: 'avx512' | 'avx2' | 'baseline'): NativeInfo;
   /** geom = [batch, m, k, n, transA, transB] */
   matmul(a: F32, b: F32, out: F32, geom: I32, aOffsets: I32, bOffsets: I32): void;
-  /** geom = [n, c, h, w, o, kh, kw, oh, ow, sh, sw, ph, pw, dh, dw, groups] */
-  conv2d(x: F32, w: F32, out: F32, geom: I32): void;
+  /** geom = [n, c, h, w, o, kh, kw, oh, ow, sh, sw, ph, pw, dh, dw, groups]; optional bias [o] added at store time */
+  conv2d(x: F32, w: F32, out: F32, geom: I32, bias?: F32 | null): void;
   conv2dBackwardData(dy: F32, w: F32, dx: F32, geom: I32): void;
   conv2dBackwardFilter(x: F32, dy: F32, dw: F32, geom: I32): void;
   /** geom = [n, c, h, w, oh, ow, kh, kw, sh, sw, ph, pw, countIncludePad] */

@@ -1,0 +1,50 @@
+// Backend availability runs in both CI modes: with the addon (info, threads, ISA) and without it (clean fallback).
+import { describe, it, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { backendInfo, setBackend, setThreads } from '../../src/backend/index.js';
+import { loadNative } from '../../src/backend/native/load.js';
+import { BackendError } from '../../src/engine/errors.js';
+
+const st = loadNative();
+
+describe('native backend availability', () => {
+  after(() => setBackend('auto'));
+
+  it('auto selects native when the addon loads and ts (with the reason) when it does not', () => {
+    const info = setBackend('auto');
+    if (st.loaded) {
+      assert.equal(info.name, 'native');
+      assert.match(info.reason, /native addon loaded/);
+    } else {
+      assert.equal(info.name, 'ts');
+      assert.ok(st.error && st.error.length > 0, 'a reason is reported');
+      assert.match(info.reason, /unavailable/);
+    }
+  });
+
+  it('an explicit native request fails with a BackendError only when the addon is missing', () => {
+    if (st.loaded) assert.equal(setBackend('native').name, 'native');
+    else assert.throws(() => setBackend('native'), BackendError);
+    assert.equal(setBackend('ts').name, 'ts');
+  });
+
+  it('reports the instruction set and resizes the thread pool when loaded', () => {
+    setThreads(1);
+    if (!st.loaded) {
+      assert.equal(backendInfo().native.threads, null);
+      return;
+    }
+    const a = st.addon!;
+    assert.match(a.info().isa, /avx512|avx2|baseline/);
+    assert.equal(a.info().threads, 1);
+    setThreads(2);
+    assert.equal(a.info().threads, 2);
+    assert.throws(() => setThreads(0), BackendError);
+    assert.throws(() => a.setThreads(0), /threads must be/);
+    assert.throws(() => a.setIsa('sse9' as 'avx2'), /isa must be/);
+    const detected = a.info().detectedIsa;
+    assert.equal(a.setIsa('baseline').isa.startsWith('baseline'), true);
+    a.setIsa(detected.startsWith('avx512') ? 'avx512' : detected.startsWith('avx2') ? 'avx2' : 'baseline');
+    assert.equal(a.info().isa, detected);
+  });
+});
