@@ -71,7 +71,8 @@ export interface Kernels {
   scatterAdd(out: DataArray, shape: Shape, axis: number, idx: Int32Array, idxShape: Shape, src: DataArray): void;
   cast(x: DataArray, out: DataArray): void;
   matmul(a: FloatArray, b: FloatArray, out: FloatArray, g: MatmulGeometry): void;
-  conv2d(x: FloatArray, w: FloatArray, out: FloatArray, g: ConvGeometry): void;
+  /** out = conv(x, w) (+ bias per output channel when given). */
+  conv2d(x: FloatArray, w: FloatArray, out: FloatArray, g: ConvGeometry, bias?: FloatArray | null): void;
   /** dx (zero-filled) from dy and w: the transpose of conv2d in x. */
   conv2dBackwardData(dy: FloatArray, w: FloatArray, dx: FloatArray, g: ConvGeometry): void;
   /** dw (zero-filled) from x and dy: the transpose of conv2d in w. */

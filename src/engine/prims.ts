@@ -46,7 +46,8 @@ export interface PrimParams {
   cast: { dtype: DType };
   // linear algebra and convolution
   matmul: { transA: boolean; transB: boolean };
-  conv2d: ConvParams;
+  /** inputs: x, w, and the bias when hasBias */
+  conv2d: ConvParams & { hasBias?: boolean };
   conv2dBackwardData: ConvParams & { inputShape: number[] };
   conv2dBackwardFilter: ConvParams & { weightShape: number[] };
   avgPool2d: PoolParams;

@@ -109,6 +109,7 @@ export const rules: { [P in Prim]: Rule<P> } = {
   conv2d: (g, { inputs: [x, w], params, needs }) => [
     needs[0] ? o.conv2dBackwardDataPrim(g, w!, { ...convOnly(params), inputShape: x!.shape.slice() }) : null,
     needs[1] ? o.conv2dBackwardFilterPrim(x!, g, { ...convOnly(params), weightShape: w!.shape.slice() }) : null,
+    ...(params.hasBias ? [needs[2] ? o.sum(g, [0, 2, 3]) : null] : []),
   ],
   // dx = D(dy, w) is bilinear: <G, D(dy, w)> = <dy, conv(G, w)>
   conv2dBackwardData: (g, { inputs: [dy, w], params, needs }) => [

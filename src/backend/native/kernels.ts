@@ -179,9 +179,9 @@ export function nativeKernels(addon: NativeAddon): Kernels {
       mmGeom[4] = g.transA ? 1 : 0; mmGeom[5] = g.transB ? 1 : 0;
       addon.matmul(a, b, out, mmGeom, g.aOffsets, g.bOffsets);
     },
-    conv2d(x, w, out, g) {
-      if (!f32(x) || !f32(w) || !f32(out)) return ts.conv2d(x, w, out, g);
-      addon.conv2d(x, w, out, packConv(g));
+    conv2d(x, w, out, g, bias) {
+      if (!f32(x) || !f32(w) || !f32(out) || (bias && !f32(bias))) return ts.conv2d(x, w, out, g, bias);
+      addon.conv2d(x, w, out, packConv(g), (bias as Float32Array | null | undefined) ?? null);
     },
     conv2dBackwardData(dy, w, dx, g) {
       if (!f32(dy) || !f32(w) || !f32(dx)) return ts.conv2dBackwardData(dy, w, dx, g);

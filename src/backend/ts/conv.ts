@@ -55,13 +55,19 @@ function scratch(like: FloatArray, n: number): FloatArray {
   return like instanceof Float64Array ? new Float64Array(n) : new Float32Array(n);
 }
 
-export function conv2d(x: FloatArray, wt: FloatArray, out: FloatArray, g: ConvGeometry): void {
+export function conv2d(x: FloatArray, wt: FloatArray, out: FloatArray, g: ConvGeometry, bias?: FloatArray | null): void {
   const cg = g.c / g.groups, og = g.o / g.groups, kk = cg * g.kh * g.kw, p = g.oh * g.ow;
   const col = scratch(x, kk * p);
   for (let b = 0; b < g.n; b++) {
     for (let gi = 0; gi < g.groups; gi++) {
       im2col(x, (b * g.c + gi * cg) * g.h * g.w, cg, g, col);
       gemm(false, false, og, p, kk, wt, gi * og * kk, col, 0, out, (b * g.o + gi * og) * p, false);
+    }
+    if (bias) {
+      for (let o = 0; o < g.o; o++) {
+        const v = bias[o]!, base = (b * g.o + o) * p;
+        for (let i = 0; i < p; i++) out[base + i] += v;
+      }
     }
   }
 }

@@ -5,7 +5,7 @@ import { promote, type FloatArray } from '../dtype.js';
 import { ArgumentError, ShapeError } from '../errors.js';
 import type { ConvParams, PoolParams } from '../prims.js';
 import type { Tensor } from "../tensor.js";
-import { add, cast } from './elementwise.js';
+import { cast } from './elementwise.js';
 import { empty, kernels, requireFloat, zerosOf } from './core.js';
 import { mean } from './reduce.js';
 import { reshape } from './shape.js';
@@ -39,13 +39,14 @@ function sameDType(a: Tensor, b: Tensor): [Tensor, Tensor] {
   return [a.dtype === dt ? a : cast(a, dt), b.dtype === dt ? b : cast(b, dt)];
 }
 
-/** Primitive conv2d without bias. x: [N, C, H, W]; w: [O, C/groups, kh, kw]. */
-export function conv2dPrim(x: Tensor, w: Tensor, p: ConvParams): Tensor {
+/** Primitive conv2d (bias fused into the kernel when given). x: [N, C, H, W]; w: [O, C/groups, kh, kw]; bias: [O]. */
+export function conv2dPrim(x: Tensor, w: Tensor, p: ConvParams, bias: Tensor | null = null): Tensor {
   [x, w] = sameDType(x, w);
+  if (bias && bias.dtype !== x.dtype) bias = cast(bias, x.dtype);
   const g = convGeometry(x.shape, w.shape, p);
   const out = empty([g.n, g.o, g.oh, g.ow], x.dtype);
-  kernels().conv2d(x.data as FloatArray, w.data as FloatArray, out.data as FloatArray, g);
-  return record('conv2d', [x, w], p, out);
+  kernels().conv2d(x.data as FloatArray, w.data as FloatArray, out.data as FloatArray, g, (bias?.data ?? null) as FloatArray | null);
+  return bias ? record('conv2d', [x, w, bias], { ...p, hasBias: true }, out) : record('conv2d', [x, w], p, out);
 }
 
 /** Primitive: gradient of conv2d with respect to its input (a transposed convolution). */
@@ -105,11 +106,8 @@ export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: Co
   if (g.oh <= 0 || g.ow <= 0) {
     throw new ShapeError('conv2d', `input ${h}×${w} is too small for kernel ${kh}×${kw} (padding ${padding}, dilation ${dilation})`, [x.shape, weight.shape]);
   }
-  let y = conv2dPrim(xb, weight, p);
-  if (bias) {
-    if (bias.ndim !== 1 || bias.shape[0] !== o) throw new ShapeError('conv2d', `bias must be [${o}]`, [weight.shape, bias.shape]);
-    y = add(y, reshape(bias, [1, o, 1, 1]));
-  }
+  if (bias && (bias.ndim !== 1 || bias.shape[0] !== o)) throw new ShapeError('conv2d', `bias must be [${o}]`, [weight.shape, bias.shape]);
+  const y = conv2dPrim(xb, weight, p, bias ?? null);
   return unbatched ? reshape(y, y.shape.slice(1)) : y;
 }
 

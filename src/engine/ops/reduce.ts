@@ -8,34 +8,40 @@ import { Tensor } from '../tensor.js';
 import { empty, kernels, requireFloat } from './core.js';
 import { abs, cast, div, exp, isfinite, log, mul, pow, sqrt, sub, where, add } from './elementwise.js';
 
-/** Reduce `axes` of x with a kernel; returns the data and the keepdims shape. */
+/**
+ * Reduce `axes` of x with the kernel; returns the data and the keepdims shape. Non-contiguous axes are
+ * reduced one contiguous run at a time, last run first (e.g. [0, 2, 3] of NCHW as [2, 3] then [0]), which
+ * avoids a permuted copy of the input.
+ */
 function reduceRaw(op: ReduceOp, x: Tensor, axes: number[], dtype: DType): { data: DataArray; keepShape: number[] } {
   const keepShape = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
-  const outN = keepShape.reduce((a, d) => a * d, 1);
-  const out = allocate(dtype, outN);
   if (axes.length === 0) {
+    const out = allocate(dtype, x.numel());
     kernels().cast(x.data, out);
     return { data: out, keepShape };
   }
-  const contiguous = axes.every((a, i) => i === 0 || a === axes[i - 1]! + 1);
-  let src = x.data;
-  let outer = 1, size = 1, inner = 1;
-  if (contiguous) {
-    const a0 = axes[0]!, a1 = axes[axes.length - 1]!;
-    for (let i = 0; i < a0; i++) outer *= x.shape[i]!;
-    for (let i = a0; i <= a1; i++) size *= x.shape[i]!;
-    for (let i = a1 + 1; i < x.ndim; i++) inner *= x.shape[i]!;
-  } else {
-    const keep = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
-    const perm = [...keep, ...axes];
-    src = allocate(x.dtype, x.numel());
-    kernels().permute(x.data, x.shape, perm, src);
-    for (const i of keep) outer *= x.shape[i]!;
-    for (const i of axes) size *= x.shape[i]!;
+  if (axes.some((a) => x.shape[a] === 0) && (op === 'max' || op === 'min')) {
+    throw new ArgumentError(op, `cannot reduce an empty dim (shape [${x.shape.join(',')}])`);
   }
-  if (size === 0 && (op === 'max' || op === 'min')) throw new ArgumentError(op, `cannot reduce an empty dim (shape [${x.shape.join(',')}])`);
-  kernels().reduce(op, src, outer, size, inner, out);
-  return { data: out, keepShape };
+  const runs: [number, number][] = [];
+  for (const a of axes) {
+    const last = runs[runs.length - 1];
+    if (last && last[1] === a - 1) last[1] = a;
+    else runs.push([a, a]);
+  }
+  let src: DataArray = x.data;
+  const shape = x.shape.slice();
+  for (let r = runs.length - 1; r >= 0; r--) {
+    const [a0, a1] = runs[r]!;
+    let outer = 1, size = 1, inner = 1;
+    for (let i = 0; i < a0; i++) outer *= shape[i]!;
+    for (let i = a0; i <= a1; i++) { size *= shape[i]!; shape[i] = 1; }
+    for (let i = a1 + 1; i < shape.length; i++) inner *= shape[i]!;
+    const out = allocate(dtype, outer * inner);
+    kernels().reduce(op, src, outer, size, inner, out);
+    src = out;
+  }
+  return { data: src, keepShape };
 }
 
 function reducePrim(op: 'sum' | 'max' | 'min', x: Tensor, axesArg: number | number[] | undefined, keepdims: boolean): Tensor {
