@@ -41,8 +41,8 @@ export interface PrimParams {
   concat: { axis: number };
   /** inputs: x, index (int32, not differentiable) */
   gather: { axis: number };
-  /** inputs: base, index (int32), src */
-  scatterAdd: { axis: number };
+  /** zeros of `shape` with src added at index along axis; inputs: index (int32), src */
+  scatterAdd: { axis: number; shape: number[] };
   cast: { dtype: DType };
   // linear algebra and convolution
   matmul: { transA: boolean; transB: boolean };

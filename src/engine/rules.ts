@@ -85,8 +85,8 @@ export const rules: { [P in Prim]: Rule<P> } = {
       return part;
     });
   },
-  gather: (g, { inputs: [x, idx], params }) => [o.scatterAdd(o.zerosLike(x!, { dtype: g.dtype }), params.axis, idx!, g), null],
-  scatterAdd: (g, { inputs: [, idx], params, needs }) => [needs[0] ? g : null, null, needs[2] ? o.gather(g, params.axis, idx!) : null],
+  gather: (g, { inputs: [x, idx], params }) => [o.scatterAddPrim(x!.shape.slice(), params.axis, idx!, g), null],
+  scatterAdd: (g, { inputs: [idx], params }) => [null, o.gather(g, params.axis, idx!)],
   cast: (g, { inputs: [x] }) => [o.cast(g, x!.dtype)],
 
   matmul: (g, { inputs: [a, b], params: { transA, transB }, needs }) => {

@@ -8,7 +8,7 @@ import type { Tensor } from "../tensor.js";
 import { cast } from './elementwise.js';
 import { empty, kernels, requireFloat, zerosOf } from './core.js';
 import { mean } from './reduce.js';
-import { reshape } from './shape.js';
+import { reshape, trustIndex } from './shape.js';
 
 export type Pair = number | readonly [number, number];
 
@@ -141,7 +141,7 @@ export function maxPool2d(x: Tensor, kernel: Pair, opts: Pool2dOptions = {}): Te
   const idx = empty([planes, g.oh * g.ow], 'int32');
   kernels().maxPool2d(x.data as FloatArray, out.data as FloatArray, idx.data as Int32Array, g);
   const x2 = reshape(x, [planes, g.h * g.w]);
-  const y2 = record('gather', [x2, idx], { axis: 1 }, out);
+  const y2 = record('gather', [x2, trustIndex(idx, g.h * g.w)], { axis: 1 }, out);
   return reshape(y2, [g.n, g.c, g.oh, g.ow]);
 }
 

@@ -189,9 +189,20 @@ export function chunk(x: Tensor, chunks: number, axis = 0): Tensor[] {
   return split(x, Math.ceil(x.shape[a]! / chunks), a);
 }
 
-function checkIndex(op: string, x: Tensor, axis: number, index: Tensor): void {
+/** Index tensors the engine computed itself and knows to be in range (user indices are always checked). */
+const checkedIndices = new WeakMap<Tensor, { version: number; bound: number }>();
+
+/** @internal mark an index tensor the engine produced itself (e.g. max-pool arg-max positions) as in range. */
+export function trustIndex(index: Tensor, bound: number): Tensor {
+  checkedIndices.set(index, { version: index._version, bound });
+  return index;
+}
+
+function checkIndex(op: string, x: { shape: readonly number[] }, axis: number, index: Tensor): void {
   if (index.dtype !== 'int32') throw new DTypeError(op, `index must be int32, got ${index.dtype} of shape ${fmt(index.shape)}`);
   const n = x.shape[axis]!;
+  const known = checkedIndices.get(index);
+  if (known && known.version === index._version && known.bound <= n) return;
   const d = index.data;
   for (let i = 0; i < d.length; i++) {
     if (d[i]! < 0 || d[i]! >= n) throw new ArgumentError(op, `index ${d[i]} out of range for dim ${axis} of size ${n} (input shape ${fmt(x.shape)})`);
@@ -212,18 +223,22 @@ export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
   return record('gather', [x, index], { axis: a }, out);
 }
 
-/** out = base with src added at `index` positions along `axis` (torch.scatter_add, not in place). */
-export function scatterAdd(base: Tensor, axis: number, index: Tensor, src: Tensor): Tensor {
-  const a = normAxis('scatterAdd', axis, base.ndim);
-  if (!shapeEq(index.shape, src.shape) || index.ndim !== base.ndim || index.shape.some((d, i) => i !== a && d !== base.shape[i])) {
-    throw new ShapeError('scatterAdd', `index and src must have the same shape, matching base except along axis ${a}`, [base.shape, index.shape, src.shape]);
+/** Primitive: zeros of `shape` with src added at `index` positions along `axis` (the transpose of gather). */
+export function scatterAddPrim(shape: number[], axis: number, index: Tensor, src: Tensor): Tensor {
+  const a = normAxis('scatterAdd', axis, shape.length);
+  if (!shapeEq(index.shape, src.shape) || index.ndim !== shape.length || index.shape.some((d, i) => i !== a && d !== shape[i])) {
+    throw new ShapeError('scatterAdd', `index and src must have the same shape, matching the output except along axis ${a}`, [shape, index.shape, src.shape]);
   }
-  checkIndex('scatterAdd', base, a, index);
+  checkIndex('scatterAdd', { shape }, a, index);
+  const out = zerosOf(shape, src.dtype);
+  kernels().scatterAdd(out.data, shape, a, index.data as Int32Array, index.shape, src.data);
+  return record('scatterAdd', [index, src], { axis: a, shape }, out);
+}
+
+/** base with src added at `index` positions along `axis` (torch.scatter_add, not in place). */
+export function scatterAdd(base: Tensor, axis: number, index: Tensor, src: Tensor): Tensor {
   const s = src.dtype === base.dtype ? src : cast(src, base.dtype);
-  const out = empty(base.shape, base.dtype);
-  out.data.set(base.data);
-  kernels().scatterAdd(out.data, out.shape, a, index.data as Int32Array, index.shape, s.data);
-  return record('scatterAdd', [base, index, s], { axis: a }, out);
+  return add(base, scatterAddPrim(base.shape.slice(), axis, index, s));
 }
 
 /** Rows (or slices along `axis`) picked by a 1-d int32 index (torch.index_select). */
