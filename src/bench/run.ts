@@ -8,8 +8,10 @@ export interface WorkloadResult {
   samples: number[];
   /** resident set size after the run, MB */
   rssMB: number;
-  /** RSS change between the end of warm-up and the end of the run, MB (only with extra iterations) */
+  /** RSS change over the extra iterations after their first 10% (allocator warm-up), MB */
   rssGrowthMB?: number;
+  /** change of live memory (V8 heap + array buffers, after a full GC when --expose-gc) over the same span, MB */
+  liveGrowthMB?: number;
 }
 
 function median(xs: number[]): number {
@@ -41,16 +43,24 @@ export function runWorkload(w: Workload, opts: { seed?: number; iterations?: num
   }
   const result: WorkloadResult = { ms: median(samples), samples, rssMB: process.memoryUsage().rss / 2 ** 20 };
   if (opts.iterations) {
-    gc();
-    const before = process.memoryUsage().rss;
+    const settle = Math.max(1, Math.floor(opts.iterations / 10));
+    const live = (m: NodeJS.MemoryUsage): number => m.heapUsed + m.arrayBuffers;
+    let before: NodeJS.MemoryUsage | null = null;
     for (let i = 0; i < opts.iterations; i++) {
+      if (i === settle) {
+        gc();
+        before = process.memoryUsage();
+      }
       step();
       opts.onIteration?.(i + 1, opts.iterations);
     }
     gc();
-    const after = process.memoryUsage().rss;
-    result.rssMB = after / 2 ** 20;
-    result.rssGrowthMB = (after - before) / 2 ** 20;
+    const after = process.memoryUsage();
+    result.rssMB = after.rss / 2 ** 20;
+    if (before) {
+      result.rssGrowthMB = (after.rss - before.rss) / 2 ** 20;
+      result.liveGrowthMB = (live(after) - live(before)) / 2 ** 20;
+    }
   }
   return result;
 }

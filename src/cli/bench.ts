@@ -32,7 +32,7 @@ function torchTimes(script: string, threads: number): Record<string, number> | s
 export const bench: Command = {
   name: 'bench',
   summary: 'time the standard workloads (median ms per iteration), optionally against PyTorch',
-  usage: 'adaptlab bench [--only a,b] [--overhead] [--json FILE] [--compare-torch] [--iterations N] [--backend auto|native|ts] [--threads N] [--seed S]',
+  usage: 'adaptlab bench [--only a,b] [--overhead] [--json FILE] [--compare-torch] [--iterations N] [--backend auto|native|ts] [--threads N] [--seed S]\n  --iterations N runs N more iterations and reports memory growth (run node with --expose-gc for exact live memory)',
   run(argv) {
     const { values } = parseArgs({
       args: argv,
@@ -93,14 +93,14 @@ export const bench: Command = {
       progress.done();
       log(`${w.name}: ${r.ms.toFixed(2)} ms${r.ratio !== undefined ? ` (${r.ratio.toFixed(2)}× PyTorch)` : ''}`);
     }
-    const headers = ['workload', 'ms', ...(torch ? ['torch ms', 'ratio'] : []), 'rss MB', ...(iterations ? ['rss growth MB'] : [])];
+    const headers = ['workload', 'ms', ...(torch ? ['torch ms', 'ratio'] : []), 'rss MB', ...(iterations ? ['rss growth MB', 'live growth MB'] : [])];
     const rows = list.map((w) => {
       const r = results[w.name]!;
       return [
         w.name, Number(r.ms.toFixed(2)),
         ...(torch ? [r.torchMs !== undefined ? Number(r.torchMs.toFixed(2)) : '-', r.ratio !== undefined ? Number(r.ratio.toFixed(2)) : '-'] : []),
         Math.round(r.rssMB),
-        ...(iterations ? [Number((r.rssGrowthMB ?? 0).toFixed(1))] : []),
+        ...(iterations ? [Number((r.rssGrowthMB ?? 0).toFixed(1)), Number((r.liveGrowthMB ?? 0).toFixed(1))] : []),
       ];
     });
     process.stdout.write(`backend ${info.name}${info.native.isa && info.name === 'native' ? ` (${info.native.isa})` : ''}, ${threads} thread(s)\n${table(headers, rows)}\n`);
@@ -112,7 +112,7 @@ export const bench: Command = {
         date: new Date().toISOString(),
         workloads: Object.fromEntries(Object.entries(results).map(([k, r]) => [k, {
           ms: r.ms, samples: r.samples, rssMB: r.rssMB,
-          ...(r.rssGrowthMB !== undefined ? { rssGrowthMB: r.rssGrowthMB } : {}),
+          ...(r.rssGrowthMB !== undefined ? { rssGrowthMB: r.rssGrowthMB, liveGrowthMB: r.liveGrowthMB } : {}),
           ...(r.torchMs !== undefined ? { torchMs: r.torchMs, ratio: r.ratio } : {}),
         }])),
       };
