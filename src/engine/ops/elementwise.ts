@@ -52,15 +52,24 @@ export const floor = (x: Tensor): Tensor => unaryConst('floor', x);
 export const ceil = (x: Tensor): Tensor => unaryConst('ceil', x);
 export const round = (x: Tensor): Tensor => unaryConst('round', x);
 
-function binaryPrim(prim: BinaryOp & Prim, a: TensorLike, b: TensorLike): Tensor {
+/**
+ * Two operands (numbers become 0-d tensors of the other's dtype) cast to their promoted dtype, which
+ * `adjust` may change (e.g. integer division gives float32).
+ */
+function operands(a: TensorLike, b: TensorLike, adjust: (d: DType) => DType = (d) => d): [Tensor, Tensor, DType] {
   let A = asTensor(a, b instanceof Tensor ? b : undefined);
   let B = asTensor(b, A);
-  if (!(a instanceof Tensor)) A = asTensor(a, B);
-  let dtype: DType = promote(A.dtype, B.dtype);
-  if (dtype === 'bool' || dtype === 'uint8') dtype = prim === 'div' || prim === 'pow' ? 'float32' : 'int32';
-  if (prim === 'div' && !isFloat(dtype)) dtype = 'float32';
+  const dtype = adjust(promote(A.dtype, B.dtype));
   if (A.dtype !== dtype) A = cast(A, dtype);
   if (B.dtype !== dtype) B = cast(B, dtype);
+  return [A, B, dtype];
+}
+
+function binaryPrim(prim: BinaryOp & Prim, a: TensorLike, b: TensorLike): Tensor {
+  const [A, B, dtype] = operands(a, b, (d) => {
+    if (d === 'bool' || d === 'uint8') return prim === 'div' || prim === 'pow' ? 'float32' : 'int32';
+    return prim === 'div' && !isFloat(d) ? 'float32' : d;
+  });
   const shape = broadcastShapes(prim, A.shape, B.shape);
   const out = empty(shape, dtype);
   kernels().binary(prim, A.data, A.shape, B.data, B.shape, out.data, shape);
@@ -83,11 +92,7 @@ export const reciprocal = (x: Tensor): Tensor => div(1, x);
 export const rsqrt = (x: Tensor): Tensor => reciprocal(sqrt(x));
 
 function compare(op: CompareOp, a: TensorLike, b: TensorLike): Tensor {
-  let A = asTensor(a, b instanceof Tensor ? b : undefined);
-  let B = asTensor(b, A);
-  const dtype = promote(A.dtype, B.dtype);
-  if (A.dtype !== dtype) A = cast(A, dtype);
-  if (B.dtype !== dtype) B = cast(B, dtype);
+  const [A, B] = operands(a, b);
   const shape = broadcastShapes(op, A.shape, B.shape);
   const out = empty(shape, 'bool');
   kernels().compare(op, A.data, A.shape, B.data, B.shape, out.data as Uint8Array, shape);
@@ -122,12 +127,7 @@ export function isfinite(x: Tensor): Tensor {
  */
 export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   if (cond.dtype !== 'bool') throw new DTypeError('where', `condition must be bool, got ${cond.dtype} of shape ${fmt(cond.shape)}`);
-  let A = asTensor(a, b instanceof Tensor ? b : undefined);
-  let B = asTensor(b, A);
-  if (!(a instanceof Tensor)) A = asTensor(a, B);
-  const dtype = promote(A.dtype, B.dtype);
-  if (A.dtype !== dtype) A = cast(A, dtype);
-  if (B.dtype !== dtype) B = cast(B, dtype);
+  const [A, B, dtype] = operands(a, b);
   const shape = broadcastShapes('where', broadcastShapes('where', cond.shape, A.shape), B.shape);
   const out = empty(shape, dtype);
   kernels().where(cond.data as Uint8Array, cond.shape, A.data, A.shape, B.data, B.shape, out.data, shape);
