@@ -14,6 +14,11 @@ import { packageRoot } from './version.js';
 
 const PYTHON = process.env['ADAPTLAB_PYTHON'] ?? '/usr/bin/python3';
 
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
 /** Run a PyTorch measurement script; returns workload → ms, or the reason it could not run. */
 function torchTimes(script: string, threads: number): Record<string, number> | string {
   if (!existsSync(PYTHON)) return `${PYTHON} not found`;
@@ -32,7 +37,7 @@ function torchTimes(script: string, threads: number): Record<string, number> | s
 export const bench: Command = {
   name: 'bench',
   summary: 'time the standard workloads (median ms per iteration), optionally against PyTorch',
-  usage: 'adaptlab bench [--only a,b] [--overhead] [--json FILE] [--compare-torch] [--iterations N] [--backend auto|native|ts] [--threads N] [--seed S]\n  --iterations N runs N more iterations and reports memory growth (run node with --expose-gc for exact live memory)',
+  usage: 'adaptlab bench [--only a,b] [--overhead] [--json FILE] [--compare-torch] [--rounds N] [--iterations N] [--backend auto|native|ts] [--threads N] [--seed S]\n  --rounds N alternates PyTorch and adaptlab N times and compares the medians (robust to load from other processes)\n  --iterations N runs N more iterations and reports memory growth (run node with --expose-gc for exact live memory)',
   run(argv) {
     const { values } = parseArgs({
       args: argv,
@@ -42,6 +47,7 @@ export const bench: Command = {
         json: { type: 'string' },
         'compare-torch': { type: 'boolean' },
         iterations: { type: 'string' },
+        rounds: { type: 'string' },
         seed: { type: 'string' },
         ...BACKEND_FLAGS,
       },
@@ -60,38 +66,57 @@ export const bench: Command = {
     }
     const iterations = parseIntFlag('iterations', values.iterations);
     const seed = parseIntFlag('seed', values.seed, 0) ?? 0;
+    const rounds = parseIntFlag('rounds', values.rounds) ?? 1;
     const torchThreads = Number(process.env['ADAPTLAB_THREADS'] ?? threads) || threads;
-    let torch: Record<string, number> | null = null;
-    if (values['compare-torch']) {
-      const root = packageRoot();
-      const scripts = [
-        ...(list.some((w) => WORKLOADS.includes(w)) ? [process.env['ADAPTLAB_TORCH_ANCHOR'] ?? join(root, '..', 'shared', 'bench', 'torch_anchor.py')] : []),
-        ...(list.some((w) => OVERHEAD_WORKLOADS.includes(w)) ? [join(root, 'scripts', 'torch_overhead.py')] : []),
-      ];
-      torch = {};
-      for (const s of scripts) {
-        log(`running PyTorch (${s}) with ${torchThreads} thread(s)...`);
-        const t = torchTimes(s, torchThreads);
-        if (typeof t === 'string') log(`PyTorch comparison unavailable: ${t}`);
-        else Object.assign(torch, t);
+    const compare = values['compare-torch'] === true;
+    const root = packageRoot();
+    const scripts = compare ? [
+      ...(list.some((w) => WORKLOADS.includes(w)) ? [process.env['ADAPTLAB_TORCH_ANCHOR'] ?? join(root, '..', 'shared', 'bench', 'torch_anchor.py')] : []),
+      ...(list.some((w) => OVERHEAD_WORKLOADS.includes(w)) ? [join(root, 'scripts', 'torch_overhead.py')] : []),
+    ] : [];
+    const torchRounds: Record<string, number[]> = {};
+    const ourRounds: Record<string, WorkloadResult[]> = {};
+    const progress = new Progress();
+    let torchOk = compare;
+    // Rounds alternate PyTorch and adaptlab so that load from other processes hits both sides alike;
+    // the medians over rounds are compared.
+    for (let round = 0; round < rounds; round++) {
+      const tag = rounds > 1 ? `round ${round + 1}/${rounds}: ` : '';
+      for (const script of torchOk ? scripts : []) {
+        log(`${tag}running PyTorch (${script}) with ${torchThreads} thread(s)...`);
+        const t = torchTimes(script, torchThreads);
+        if (typeof t === 'string') {
+          log(`PyTorch comparison unavailable: ${t}`);
+          torchOk = false;
+          break;
+        }
+        for (const [k, v] of Object.entries(t)) (torchRounds[k] ??= []).push(v);
+      }
+      for (const w of list) {
+        const last = round === rounds - 1;
+        const r = runWorkload(w, {
+          seed,
+          ...(iterations && last ? { iterations } : {}),
+          onIteration: (i, n) => progress.update(`${tag}${w.name}: iteration ${i}/${n}`),
+        });
+        progress.done();
+        (ourRounds[w.name] ??= []).push(r);
+        log(`${tag}${w.name}: ${r.ms.toFixed(2)} ms`);
       }
     }
-    const progress = new Progress();
-    const results: Record<string, WorkloadResult & { torchMs?: number; ratio?: number }> = {};
+    const torch = torchOk ? torchRounds : null;
+    const results: Record<string, WorkloadResult & { torchMs?: number; ratio?: number; msRounds: number[]; torchMsRounds?: number[] }> = {};
     for (const w of list) {
-      const r: WorkloadResult & { torchMs?: number; ratio?: number } = runWorkload(w, {
-        seed,
-        ...(iterations ? { iterations } : {}),
-        onIteration: (i, n) => progress.update(`${w.name}: iteration ${i}/${n}`),
-      });
+      const rs = ourRounds[w.name]!;
+      const last = rs[rs.length - 1]!;
+      const r: (typeof results)[string] = { ...last, ms: median(rs.map((x) => x.ms)), msRounds: rs.map((x) => x.ms) };
       const tm = torch?.[w.name];
-      if (tm !== undefined) {
-        r.torchMs = tm;
-        r.ratio = r.ms / tm;
+      if (tm && tm.length) {
+        r.torchMs = median(tm);
+        r.torchMsRounds = tm;
+        r.ratio = r.ms / r.torchMs;
       }
       results[w.name] = r;
-      progress.done();
-      log(`${w.name}: ${r.ms.toFixed(2)} ms${r.ratio !== undefined ? ` (${r.ratio.toFixed(2)}× PyTorch)` : ''}`);
     }
     const headers = ['workload', 'ms', ...(torch ? ['torch ms', 'ratio'] : []), 'rss MB', ...(iterations ? ['rss growth MB', 'live growth MB'] : [])];
     const rows = list.map((w) => {
@@ -103,17 +128,18 @@ export const bench: Command = {
         ...(iterations ? [Number((r.rssGrowthMB ?? 0).toFixed(1)), Number((r.liveGrowthMB ?? 0).toFixed(1))] : []),
       ];
     });
-    process.stdout.write(`backend ${info.name}${info.native.isa && info.name === 'native' ? ` (${info.native.isa})` : ''}, ${threads} thread(s)\n${table(headers, rows)}\n`);
+    process.stdout.write(`backend ${info.name}${info.native.isa && info.name === 'native' ? ` (${info.native.isa})` : ''}, ${threads} thread(s)${rounds > 1 ? `, median of ${rounds} rounds` : ''}\n${table(headers, rows)}\n`);
     if (values.json) {
       const out = {
         backend: info.name,
         threads,
+        rounds,
         isa: info.name === 'native' ? info.native.isa : null,
         date: new Date().toISOString(),
         workloads: Object.fromEntries(Object.entries(results).map(([k, r]) => [k, {
-          ms: r.ms, samples: r.samples, rssMB: r.rssMB,
+          ms: r.ms, msRounds: r.msRounds, samples: r.samples, rssMB: r.rssMB,
           ...(r.rssGrowthMB !== undefined ? { rssGrowthMB: r.rssGrowthMB, liveGrowthMB: r.liveGrowthMB } : {}),
-          ...(r.torchMs !== undefined ? { torchMs: r.torchMs, ratio: r.ratio } : {}),
+          ...(r.torchMs !== undefined ? { torchMs: r.torchMs, torchMsRounds: r.torchMsRounds, ratio: r.ratio } : {}),
         }])),
       };
       writeFileAtomic(values.json, new TextEncoder().encode(`${JSON.stringify(out, null, 2)}\n`));

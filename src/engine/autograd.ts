@@ -151,6 +151,31 @@ function runBackward(outputs: readonly Tensor[], grads: Map<Tensor, Tensor>, tar
   const wantsGrad = (t: Tensor): boolean =>
     t.requiresGrad && (targets ? targets.has(t) || (t.gradFn !== null && needed.has(t.gradFn)) : true);
 
+  // Without a recorded backward pass, an intermediate gradient is dead once its node has consumed it and no
+  // other entry of `grads` shares its buffer: its storage goes back to the allocator pool for the next
+  // outputs (no fresh pages). `users` counts grads entries per buffer; user-given gradients are never reused.
+  const users = new Map<ArrayBufferLike, number>();
+  const keep = new Set<ArrayBufferLike>();
+  for (const v of grads.values()) {
+    keep.add(v.data.buffer);
+    users.set(v.data.buffer, (users.get(v.data.buffer) ?? 0) + 1);
+  }
+  const setGrad = (t: Tensor, v: Tensor): void => {
+    const prev = grads.get(t);
+    grads.set(t, v);
+    users.set(v.data.buffer, (users.get(v.data.buffer) ?? 0) + 1);
+    if (prev) dropGrad(prev);
+  };
+  const dropGrad = (v: Tensor): void => {
+    const n = (users.get(v.data.buffer) ?? 1) - 1;
+    if (n > 0) {
+      users.set(v.data.buffer, n);
+      return;
+    }
+    users.delete(v.data.buffer);
+    if (!createGraph && !keep.has(v.data.buffer)) ops.recycle(v);
+  };
+
   withGrad(createGraph, () => {
     for (let k = order.length - 1; k >= 0; k--) {
       const node = order[k]!;
@@ -177,9 +202,12 @@ function runBackward(outputs: readonly Tensor[], grads: Map<Tensor, Tensor>, tar
           throw new GradError(`internal: rule of ${node.prim} returned a gradient of shape ${fmt(gi.shape)} for an input of shape ${fmt(t.shape)}`);
         }
         const prev = grads.get(t);
-        grads.set(t, prev ? ops.add(prev, gi) : gi);
+        setGrad(t, prev ? ops.add(prev, gi) : gi);
       }
-      if (!targets && !(out._retainsGrad)) grads.delete(out);
+      if (!(targets && targets.has(out)) && !out._retainsGrad) {
+        grads.delete(out);
+        dropGrad(g);
+      }
     }
   });
   if (!retainGraph) for (const node of order) if (needed.has(node)) node.released = true;

@@ -23,9 +23,8 @@ export function empty(shape: Shape, dtype: DType): Tensor {
   const n = numel(shape);
   const bytes = n * BYTES[dtype];
   let data: DataArray;
-  if (hasUnsafeBuffer && bytes >= UNINIT_MIN_BYTES) {
-    const ab = Buffer.allocUnsafeSlow(bytes).buffer as ArrayBuffer;
-    data = dtype === 'float32' ? new Float32Array(ab, 0, n) : dtype === 'float64' ? new Float64Array(ab, 0, n) : dtype === 'int32' ? new Int32Array(ab, 0, n) : new Uint8Array(ab, 0, n);
+  if (bytes >= UNINIT_MIN_BYTES) {
+    data = fromPool(dtype, n) ?? (hasUnsafeBuffer ? view(dtype, Buffer.allocUnsafeSlow(bytes).buffer as ArrayBuffer, n) : allocate(dtype, n));
   } else data = allocate(dtype, n);
   if (poison) {
     if (data instanceof Float32Array || data instanceof Float64Array) data.fill(NaN);
@@ -36,7 +35,45 @@ export function empty(shape: Shape, dtype: DType): Tensor {
 
 /** A zero-filled output tensor, for kernels that accumulate into their output. */
 export function zerosOf(shape: Shape, dtype: DType): Tensor {
-  return new Tensor(allocate(dtype, numel(shape)), shape, dtype);
+  const n = numel(shape);
+  const pooled = n * BYTES[dtype] >= UNINIT_MIN_BYTES ? fromPool(dtype, n) : null;
+  if (pooled) pooled.fill(0);
+  return new Tensor(pooled ?? allocate(dtype, n), shape, dtype);
+}
+
+// Buffers of dead intermediate tensors (gradients the backward pass has consumed), by byte length. They
+// serve the next outputs of the same size, which then need no fresh pages from the OS.
+const pool = new Map<number, ArrayBuffer[]>();
+let pooledBytes = 0;
+const POOL_CAP_BYTES = 256 * 2 ** 20;
+
+function view(dtype: DType, ab: ArrayBuffer, n: number): DataArray {
+  return dtype === 'float32' ? new Float32Array(ab, 0, n) : dtype === 'float64' ? new Float64Array(ab, 0, n) : dtype === 'int32' ? new Int32Array(ab, 0, n) : new Uint8Array(ab, 0, n);
+}
+
+function fromPool(dtype: DType, n: number): DataArray | null {
+  const bytes = n * BYTES[dtype];
+  const list = pool.get(bytes);
+  const ab = list?.pop();
+  if (!ab) return null;
+  pooledBytes -= bytes;
+  return view(dtype, ab, n);
+}
+
+/**
+ * @internal Return a dead tensor's storage to the pool. Only for tensors nothing else can reach (the
+ * autograd engine calls it for consumed intermediate gradients); the tensor must not be used afterwards.
+ */
+export function recycle(t: Tensor): void {
+  const d = t.data;
+  const ab = d.buffer;
+  if (!(ab instanceof ArrayBuffer) || d.byteOffset !== 0 || d.byteLength !== ab.byteLength || ab.byteLength < UNINIT_MIN_BYTES) return;
+  if (pooledBytes + ab.byteLength > POOL_CAP_BYTES) return;
+  if (poison) new Uint8Array(ab).fill(0xff); // NaN in every float dtype: a stale reader fails loudly
+  let list = pool.get(ab.byteLength);
+  if (!list) pool.set(ab.byteLength, (list = []));
+  list.push(ab);
+  pooledBytes += ab.byteLength;
 }
 
 /** Wrap a JS number as a 0-d tensor whose dtype suits the other operand. */
