@@ -158,22 +158,24 @@ function runBackward(outputs: readonly Tensor[], grads: Map<Tensor, Tensor>, tar
   const keep = new Set<ArrayBufferLike>();
   for (const v of grads.values()) {
     keep.add(v.data.buffer);
-    users.set(v.data.buffer, (users.get(v.data.buffer) ?? 0) + 1);
+    if (!createGraph) users.set(v.data.buffer, (users.get(v.data.buffer) ?? 0) + 1);
   }
+  const tracked = (v: Tensor): boolean => !createGraph && v.data.byteLength >= ops.POOLED_MIN_BYTES;
   const setGrad = (t: Tensor, v: Tensor): void => {
     const prev = grads.get(t);
     grads.set(t, v);
-    users.set(v.data.buffer, (users.get(v.data.buffer) ?? 0) + 1);
+    if (tracked(v)) users.set(v.data.buffer, (users.get(v.data.buffer) ?? 0) + 1);
     if (prev) dropGrad(prev);
   };
   const dropGrad = (v: Tensor): void => {
+    if (!tracked(v)) return;
     const n = (users.get(v.data.buffer) ?? 1) - 1;
     if (n > 0) {
       users.set(v.data.buffer, n);
       return;
     }
     users.delete(v.data.buffer);
-    if (!createGraph && !keep.has(v.data.buffer)) ops.recycle(v);
+    if (!keep.has(v.data.buffer)) ops.recycle(v);
   };
 
   withGrad(createGraph, () => {

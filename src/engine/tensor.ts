@@ -43,7 +43,7 @@ export class Tensor {
       throw new ArgumentError('Tensor', `data has ${data.length} elements but shape [${shape.join(',')}] needs ${n}`);
     }
     this.data = data;
-    this.shape = Object.freeze(shape.slice());
+    this.shape = shape.slice();
     this.dtype = dtype;
   }
 

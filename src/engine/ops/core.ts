@@ -9,8 +9,10 @@ import { Tensor, type TensorLike } from '../tensor.js';
 export { kernels };
 
 const BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, uint8: 1, bool: 1 };
-/** Below this many bytes a zero-filled allocation costs no more than an uninitialised one. */
+/** Below this many bytes a zero-filled allocation costs no more than an uninitialised or pooled one. */
 const UNINIT_MIN_BYTES = 1 << 16;
+/** @internal the smallest buffers `recycle` keeps */
+export const POOLED_MIN_BYTES = UNINIT_MIN_BYTES;
 const hasUnsafeBuffer = typeof Buffer !== 'undefined' && typeof Buffer.allocUnsafeSlow === 'function';
 /** Test runs fill uninitialised outputs with NaN (or 0xAA bytes) so a kernel that skips an element fails loudly. */
 const poison = typeof process !== 'undefined' && process.env?.['ADAPTLAB_POISON'] === '1';
