@@ -5,19 +5,15 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { backendInfo } from '../backend/index.js';
 import { findWorkload, OVERHEAD_WORKLOADS, WORKLOADS, type Workload } from '../bench/workloads.js';
-import { runWorkload, type WorkloadResult } from '../bench/run.js';
+import { median, runWorkload, type WorkloadResult } from '../bench/run.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { UsageError, type Command } from './command.js';
 import { applyBackendFlags, BACKEND_FLAGS, parseIntFlag } from './flags.js';
 import { log, Progress, table } from './output.js';
-import { packageRoot } from './version.js';
+import { packageRoot } from '../package.js';
 
 const PYTHON = process.env['ADAPTLAB_PYTHON'] ?? '/usr/bin/python3';
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-}
 
 /** Run a PyTorch measurement script; returns workload → ms, or the reason it could not run. */
 function torchTimes(script: string, threads: number): Record<string, number> | string {

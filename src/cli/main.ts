@@ -5,7 +5,7 @@ import { bench } from './bench.js';
 import { data } from './data.js';
 import { doctor } from './doctor.js';
 import { bold } from './output.js';
-import { packageVersion } from './version.js';
+import { packageVersion } from '../package.js';
 
 export const COMMANDS: Command[] = [doctor, bench, data];
 

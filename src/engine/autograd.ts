@@ -28,24 +28,12 @@ export function isGradEnabled(): boolean {
  * @example const y = noGrad(() => model.call(x));
  */
 export function noGrad<T>(fn: () => T): T {
-  const prev = gradEnabled;
-  gradEnabled = false;
-  try {
-    return fn();
-  } finally {
-    gradEnabled = prev;
-  }
+  return withGrad(false, fn);
 }
 
 /** Run `fn` with recording on (inside a noGrad region, for example). */
 export function enableGrad<T>(fn: () => T): T {
-  const prev = gradEnabled;
-  gradEnabled = true;
-  try {
-    return fn();
-  } finally {
-    gradEnabled = prev;
-  }
+  return withGrad(true, fn);
 }
 
 function withGrad<T>(on: boolean, fn: () => T): T {

@@ -1,8 +1,8 @@
 // Lazy loader of the native addon (build/Release/adaptlab.node); never throws, reports why it failed.
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../../package.js';
 import type { Kernels } from '../types.js';
 import type { NativeAddon } from './addon.js';
 import { nativeKernels } from './kernels.js';
@@ -22,16 +22,6 @@ export interface NativeStatus {
 }
 
 let status: NativeStatus | null = null;
-
-function packageRoot(): string {
-  // dist/src/backend/native/load.js -> package root
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    dir = dirname(dir);
-  }
-  return process.cwd();
-}
 
 function failed(path: string | null, error: string): NativeStatus {
   return { loaded: false, path, error, isa: null, threads: null, gemm: null, kernels: null, addon: null };
