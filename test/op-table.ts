@@ -323,6 +323,26 @@ export const OPS: OpCase[] = [
     },
   },
   {
+    name: 'pairwiseSquaredDistance batched [2,3,4]x[2,5,4]', inputs: (r) => [g([2, 3, 4], r), g([2, 5, 4], r)], fn: A.pairwiseSquaredDistance,
+    ref: (a, b) => {
+      const d = new Float64Array(30);
+      for (let t = 0; t < 2; t++) for (let i = 0; i < 3; i++) for (let j = 0; j < 5; j++) for (let k = 0; k < 4; k++) d[t * 15 + i * 5 + j] += (a.data[t * 12 + i * 4 + k]! - b.data[t * 20 + j * 4 + k]!) ** 2;
+      return { data: d, shape: [2, 3, 5] };
+    },
+  },
+  {
+    name: 'pairwiseSquaredDistance broadcast batch [2,3,4]x[5,4]', inputs: (r) => [g([2, 3, 4], r), g([5, 4], r)], fn: A.pairwiseSquaredDistance,
+    ref: (a, b) => {
+      const d = new Float64Array(30);
+      for (let t = 0; t < 2; t++) for (let i = 0; i < 3; i++) for (let j = 0; j < 5; j++) for (let k = 0; k < 4; k++) d[t * 15 + i * 5 + j] += (a.data[t * 12 + i * 4 + k]! - b.data[j * 4 + k]!) ** 2;
+      return { data: d, shape: [2, 3, 5] };
+    },
+  },
+  {
+    name: 'crossEntropy reduction none', inputs: (r) => [g([3, 4], r)], fn: (x) => A.crossEntropy(x, A.tensor([1, 3, 0], { dtype: 'int32' }), { reduction: 'none' }),
+    ref: (x) => { const lp = logSoftmaxRows(x); return { data: Float64Array.of(-lp[1]!, -lp[7]!, -lp[8]!), shape: [3] }; },
+  },
+  {
     name: 'cosineSimilarity axis -1', inputs: (r) => [g([3, 4], r), g([3, 4], r)], fn: (a, b) => A.cosineSimilarity(a, b),
     ref: (a, b) => {
       const d = new Float64Array(3);

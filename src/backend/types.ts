@@ -91,4 +91,16 @@ export interface Kernels {
   batchNormTrainForward(x: FloatArray, weight: FloatArray | null, bias: FloatArray | null, n: number, c: number, hw: number, eps: number, out: FloatArray, mean: FloatArray, invstd: FloatArray): void;
   /** Gradients of batchNormTrainForward: dx, and when not null dweight = Σ dy·x̂ and dbias = Σ dy. */
   batchNormBackward(x: FloatArray, dy: FloatArray, mean: FloatArray, invstd: FloatArray, weight: FloatArray | null, n: number, c: number, hw: number, dx: FloatArray, dweight: FloatArray | null, dbias: FloatArray | null): void;
+  /** softmax over the middle axis of [outer, size, inner] (shifted by the row maximum). */
+  softmax(x: FloatArray, outer: number, size: number, inner: number, out: FloatArray): void;
+  logSoftmax(x: FloatArray, outer: number, size: number, inner: number, out: FloatArray): void;
+  /**
+   * Per-row cross-entropy of logits [n, c] with int32 targets (0 on rows whose target is ignoreIndex) and
+   * the softmax probabilities for the backward. Targets are in range (the engine checks).
+   */
+  softmaxCrossEntropy(logits: FloatArray, targets: Int32Array, n: number, c: number, ignoreIndex: number, loss: FloatArray, prob: FloatArray): void;
+  /** dlogits = (prob − onehot(target)) · gradLoss[row], 0 on ignored rows. */
+  softmaxCrossEntropyBackward(prob: FloatArray, targets: Int32Array, n: number, c: number, ignoreIndex: number, gradLoss: FloatArray, dlogits: FloatArray): void;
+  /** out[t, i, j] = max(‖a_i‖² − 2 a_i·b_j + ‖b_j‖², 0) for a [batch, n, d], b [batch, m, d] (NaN propagates). */
+  pairwiseSquaredDistance(a: FloatArray, b: FloatArray, batch: number, n: number, m: number, d: number, out: FloatArray): void;
 }

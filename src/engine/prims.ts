@@ -60,6 +60,12 @@ export interface PrimParams {
    * mean/invstd are the batch statistics the forward kernel computed (constants for the fast backward).
    */
   batchNormTrain: { eps: number; hasWeight: boolean; hasBias: boolean; mean: FloatArray; invstd: FloatArray };
+  softmax: { axis: number };
+  logSoftmax: { axis: number };
+  /** inputs: logits [n, c], targets int32 [n]; output: per-row losses [n]; prob saved for the fast backward */
+  softmaxCrossEntropy: { ignoreIndex: number; prob: FloatArray };
+  /** inputs: a [batch, n, d], b [batch, m, d]; output [batch, n, m] */
+  pairwiseSquaredDistance: null;
 }
 
 export type Prim = keyof PrimParams;

@@ -124,6 +124,17 @@ export const rules: { [P in Prim]: Rule<P> } = {
   avgPool2d: (g, { inputs: [x], params }) => [o.avgPool2dBackwardPrim(g, { ...poolOnly(params), inputShape: x!.shape.slice() })],
   avgPool2dBackward: (g, { params }) => [o.avgPool2dPrim(g, poolOnly(params))],
   batchNormTrain: (g, { inputs, params, needs }) => o.batchNormTrainGrads(g, inputs, params, needs),
+  softmax: (g, { output, params }) => [o.mul(output, o.sub(g, o.sum(o.mul(g, output), params.axis, true)))],
+  logSoftmax: (g, { output, params }) => [o.sub(g, o.mul(o.exp(output), o.sum(g, params.axis, true)))],
+  softmaxCrossEntropy: (g, { inputs: [logits, targets], params }) => [o.softmaxCrossEntropyGrad(g, logits!, targets!, params), null],
+  pairwiseSquaredDistance: (g, { inputs: [a, b], output, needs }) => {
+    // d_ij = ‖a_i‖² − 2 a_i·b_j + ‖b_j‖², zero gradient where the result was clamped to 0
+    const gm = o.mul(g, o.cast(o.gt(output, 0), g.dtype));
+    return [
+      needs[0] ? o.mul(o.sub(o.mul(o.sum(gm, -1, true), a!), o.matmulPrim(gm, b!)), 2) : null,
+      needs[1] ? o.mul(o.sub(o.mul(o.unsqueeze(o.sum(gm, -2), -1), b!), o.matmulPrim(gm, a!, true, false)), 2) : null,
+    ];
+  },
 };
 
 function keepShape(x: Tensor, axes: readonly number[]): number[] {

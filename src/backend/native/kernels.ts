@@ -163,6 +163,26 @@ export function nativeKernels(addon: NativeAddon): Kernels {
       addon.batchNormBackward(x as Float32Array, dy as Float32Array, mean as Float32Array, invstd as Float32Array, (weight ?? NONE) as Float32Array,
         n, c, hw, dx as Float32Array, (dweight ?? NONE) as Float32Array, (dbias ?? NONE) as Float32Array);
     },
+    softmax(x, outer, size, inner, out) {
+      if (!f32(x) || !f32(out) || small(out.length)) return ts.softmax(x, outer, size, inner, out);
+      addon.softmax(x, outer, size, inner, out);
+    },
+    logSoftmax(x, outer, size, inner, out) {
+      if (!f32(x) || !f32(out) || small(out.length)) return ts.logSoftmax(x, outer, size, inner, out);
+      addon.logSoftmax(x, outer, size, inner, out);
+    },
+    softmaxCrossEntropy(logits, targets, n, c, ignoreIndex, loss, prob) {
+      if (!f32(logits) || !f32(loss) || !f32(prob) || small(prob.length)) return ts.softmaxCrossEntropy(logits, targets, n, c, ignoreIndex, loss, prob);
+      addon.softmaxCrossEntropy(logits, targets, n, c, ignoreIndex, loss, prob);
+    },
+    softmaxCrossEntropyBackward(prob, targets, n, c, ignoreIndex, gradLoss, dlogits) {
+      if (!f32(prob) || !f32(gradLoss) || !f32(dlogits) || small(dlogits.length)) return ts.softmaxCrossEntropyBackward(prob, targets, n, c, ignoreIndex, gradLoss, dlogits);
+      addon.softmaxCrossEntropyBackward(prob, targets, n, c, ignoreIndex, gradLoss, dlogits);
+    },
+    pairwiseSquaredDistance(a, b, batch, n, m, d, out) {
+      if (!f32(a) || !f32(b) || !f32(out) || batch * n * m * d < THRESHOLDS.matmul) return ts.pairwiseSquaredDistance(a, b, batch, n, m, d, out);
+      addon.pairwiseSquaredDistance(a, b, batch, n, m, d, out);
+    },
     gather(x, shape, axis, idx, idxShape, out) {
       if (!f32(x) || !f32(out) || small(out.length)) return ts.gather(x, shape, axis, idx, idxShape, out);
       const [outer, size, inner] = axisView(shape, axis);

@@ -5,7 +5,10 @@ import { conv2d, conv2dBackwardData, conv2dBackwardFilter } from './conv.js';
 import { matmul } from './gemm.js';
 import { expand, gather, permute, scatterAdd, slice, sliceScatter } from './layout.js';
 import { avgPool2d, avgPool2dBackward, maxPool2d } from './pool.js';
-import { batchNormBackward, batchNormTrainForward, reluBackward } from './fused.js';
+import {
+  batchNormBackward, batchNormTrainForward, logSoftmax, pairwiseSquaredDistance, reluBackward, softmax, softmaxCrossEntropy,
+  softmaxCrossEntropyBackward,
+} from './fused.js';
 import { argReduce, reduce } from './reduce.js';
 
 export const tsKernels: Kernels = {
@@ -33,4 +36,9 @@ export const tsKernels: Kernels = {
   reluBackward,
   batchNormTrainForward,
   batchNormBackward,
+  softmax,
+  logSoftmax,
+  softmaxCrossEntropy,
+  softmaxCrossEntropyBackward,
+  pairwiseSquaredDistance,
 };

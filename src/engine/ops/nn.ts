@@ -11,8 +11,8 @@ import {
   abs, add, cast, div, erf, exp, gt, log, maximum, minimum, mul, ne, neg, relu, sigmoid, sqrt, sub, tanh, where,
 } from './elementwise.js';
 import { matmulPrim } from './linalg.js';
-import { logSoftmax, mean, sum } from './reduce.js';
-import { gather, indexSelect, reshape, unsqueeze } from './shape.js';
+import { logSoftmax, mean, softmax, sum } from './reduce.js';
+import { gather, indexSelect, oneHot, reshape, unsqueeze } from './shape.js';
 
 export { relu, sigmoid, tanh };
 
@@ -253,6 +253,41 @@ export function nllLoss(logProbs: Tensor, target: Tensor, opts: NllOptions = {})
   return reshape(losses, outShape);
 }
 
+/**
+ * Primitive: per-row cross-entropy of logits [n, c] with int32 targets [n] in one fused kernel
+ * (0 for rows whose target is ignoreIndex).
+ */
+export function softmaxCrossEntropyPrim(logits: Tensor, targets: Tensor, ignoreIndex: number): Tensor {
+  const [n, c] = logits.shape as [number, number];
+  const t = targets.data as Int32Array;
+  for (let i = 0; i < n; i++) {
+    if (t[i] !== ignoreIndex && (t[i]! < 0 || t[i]! >= c)) throw new ArgumentError('crossEntropy', `target ${t[i]} at position ${i} is outside [0, ${c})`);
+  }
+  const loss = empty([n], logits.dtype);
+  const prob = allocate(logits.dtype, n * c) as FloatArray;
+  kernels().softmaxCrossEntropy(logits.data as FloatArray, t, n, c, ignoreIndex, loss.data as FloatArray, prob);
+  return record('softmaxCrossEntropy', [logits, targets], { ignoreIndex, prob }, loss);
+}
+
+/**
+ * Gradient of softmaxCrossEntropy: (softmax − onehot(target))·g per row. The fused kernel serves passes that
+ * are not recorded; a recorded pass composes it from the softmax primitive so it can be differentiated again.
+ * @internal used by the derivative table
+ */
+export function softmaxCrossEntropyGrad(g: Tensor, logits: Tensor, targets: Tensor, p: PrimParams['softmaxCrossEntropy']): Tensor {
+  const [n, c] = logits.shape as [number, number];
+  if (!isGradEnabled()) {
+    const d = empty(logits.shape, logits.dtype);
+    const gl = g.dtype === logits.dtype ? g : cast(g, logits.dtype);
+    kernels().softmaxCrossEntropyBackward(p.prob, targets.data as Int32Array, n, c, p.ignoreIndex, gl.data as FloatArray, d.data as FloatArray);
+    return d;
+  }
+  const keep = ne(targets, p.ignoreIndex);
+  const onehot = oneHot(noGrad(() => where(keep, targets, 0)), c);
+  const rows = mul(g, cast(keep, g.dtype));
+  return mul(sub(softmax(logits, 1), cast(onehot, logits.dtype)), unsqueeze(rows, 1));
+}
+
 export interface CrossEntropyOptions extends NllOptions {
   labelSmoothing?: number;
 }
@@ -268,9 +303,9 @@ export function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyO
   if (!(eps >= 0 && eps <= 1)) throw new ArgumentError('crossEntropy', `labelSmoothing must be in [0, 1], got ${eps}`);
   const reduction = opts.reduction ?? 'mean';
   const classAxis = logits.ndim === 1 ? 0 : 1;
-  const lp = logSoftmax(logits, classAxis);
   const c = logits.shape[classAxis]!;
   if (isFloat(target.dtype)) {
+    const lp = logSoftmax(logits, classAxis);
     if (!shapeEq(target.shape, logits.shape)) {
       throw new DTypeError('crossEntropy', `target must be int32 class indices, or float class probabilities of the logits' shape ${fmt(logits.shape)}; got ${target.dtype} of shape ${fmt(target.shape)}`);
     }
@@ -282,6 +317,19 @@ export function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyO
     if (reduction === 'mean') return div(sum(per), logits.ndim === 1 ? 1 : per.numel());
     return reduce(per, reduction);
   }
+  if (eps === 0 && !opts.weight) {
+    // the common case in one fused primitive: per-row losses, then the reduction
+    if (target.dtype !== 'int32') throw new DTypeError('crossEntropy', `target must be int32 class indices, got ${target.dtype} of shape ${fmt(target.shape)}`);
+    const [x2, t2, outShape] = classLast('crossEntropy', logits, target);
+    const ignore = opts.ignoreIndex ?? -100;
+    const rows = softmaxCrossEntropyPrim(x2, t2, ignore);
+    if (reduction === 'sum') return sum(rows);
+    if (reduction === 'none') return reshape(rows, outShape);
+    let kept = 0;
+    for (let i = 0; i < t2.data.length; i++) if (t2.data[i] !== ignore) kept++;
+    return div(sum(rows), kept);
+  }
+  const lp = logSoftmax(logits, classAxis);
   const nll = nllLoss(lp, target, opts);
   if (eps === 0) return nll;
   const [lp2, tg] = classLast('crossEntropy', lp, target);
@@ -350,6 +398,16 @@ export function binaryCrossEntropyWithLogits(
 export function pairwiseSquaredDistance(a: Tensor, b: Tensor): Tensor {
   if (a.ndim < 2 || b.ndim < 2 || a.shape[a.ndim - 1] !== b.shape[b.ndim - 1]) {
     throw new ShapeError('pairwiseSquaredDistance', 'need [..., n, d] and [..., m, d] with equal d', [a.shape, b.shape]);
+  }
+  requireFloat('pairwiseSquaredDistance', a);
+  requireFloat('pairwiseSquaredDistance', b);
+  if (a.ndim === b.ndim && shapeEq(a.shape.slice(0, -2), b.shape.slice(0, -2)) && a.dtype === b.dtype) {
+    // equal batch dims: one fused kernel
+    const n = a.shape[a.ndim - 2]!, m = b.shape[b.ndim - 2]!, d = a.shape[a.ndim - 1]!;
+    const batch = a.shape.slice(0, -2).reduce((x, y) => x * y, 1);
+    const out = empty([...a.shape.slice(0, -2), n, m], a.dtype);
+    kernels().pairwiseSquaredDistance(a.data as FloatArray, b.data as FloatArray, batch, n, m, d, out.data as FloatArray);
+    return record('pairwiseSquaredDistance', [a, b], null, out);
   }
   const a2 = sum(mul(a, a), -1, true);
   const b2 = unsqueeze(sum(mul(b, b), -1), -2);

@@ -1,7 +1,7 @@
 // Reductions: sum/max/min primitives over axes, and mean, var, std, logsumexp, softmax, norms, argmax.
 import type { ReduceOp } from '../../backend/types.js';
 import { noGrad, record } from '../autograd.js';
-import { allocate, isFloat, type DataArray, type DType } from '../dtype.js';
+import { allocate, isFloat, type DataArray, type DType, type FloatArray } from '../dtype.js';
 import { ArgumentError } from '../errors.js';
 import { normAxes, normAxis, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
@@ -97,21 +97,23 @@ function reshapeTo(x: Tensor, shape: Shape): Tensor {
   return x.reshape(shape as number[]);
 }
 
-/** softmax along an axis. */
-export function softmax(x: Tensor, axis = -1): Tensor {
-  requireFloat('softmax', x);
-  const a = normAxis('softmax', axis, x.ndim);
-  const m = noGrad(() => max(x, a, true));
-  const e = exp(sub(x, noGrad(() => where(isfinite(m), m, 0))));
-  return div(e, sum(e, a, true));
+function softmaxPrim(prim: 'softmax' | 'logSoftmax', x: Tensor, axis: number): Tensor {
+  requireFloat(prim, x);
+  if (x.ndim === 0) throw new ArgumentError(prim, 'needs at least one dim');
+  const a = normAxis(prim, axis, x.ndim);
+  let outer = 1, inner = 1;
+  for (let i = 0; i < a; i++) outer *= x.shape[i]!;
+  for (let i = a + 1; i < x.ndim; i++) inner *= x.shape[i]!;
+  const out = empty(x.shape, x.dtype);
+  if (x.shape[a]! > 0) kernels()[prim](x.data as FloatArray, outer, x.shape[a]!, inner, out.data as FloatArray);
+  return record(prim, [x], { axis: a }, out);
 }
 
-/** log-softmax along an axis: x − logsumexp(x). */
-export function logSoftmax(x: Tensor, axis = -1): Tensor {
-  requireFloat('logSoftmax', x);
-  const a = normAxis('logSoftmax', axis, x.ndim);
-  return sub(x, logsumexp(x, a, true));
-}
+/** softmax along an axis (a fused primitive; its gradient y·(g − Σ g·y) is differentiable again). */
+export const softmax = (x: Tensor, axis = -1): Tensor => softmaxPrim('softmax', x, axis);
+
+/** log-softmax along an axis, x − logsumexp(x) (a fused primitive; gradient g − softmax·Σg). */
+export const logSoftmax = (x: Tensor, axis = -1): Tensor => softmaxPrim('logSoftmax', x, axis);
 
 /** Vector p-norm over axes (p = 1, 2, Infinity or any p > 0). */
 export function norm(x: Tensor, p = 2, axes?: number | number[], keepdims = false): Tensor {
