@@ -53,23 +53,25 @@ export const ceil = (x: Tensor): Tensor => unaryConst('ceil', x);
 export const round = (x: Tensor): Tensor => unaryConst('round', x);
 
 /**
- * Two operands (numbers become 0-d tensors of the other's dtype) cast to their promoted dtype, which
- * `adjust` may change (e.g. integer division gives float32).
+ * Two operands (numbers become 0-d tensors of the other's dtype) cast to their promoted dtype, adjusted for
+ * the arithmetic `prim` when given (e.g. integer division gives float32).
  */
-function operands(a: TensorLike, b: TensorLike, adjust: (d: DType) => DType = (d) => d): [Tensor, Tensor, DType] {
+function operands(a: TensorLike, b: TensorLike, prim: BinaryOp | null = null): [Tensor, Tensor, DType] {
   let A = asTensor(a, b instanceof Tensor ? b : undefined);
   let B = asTensor(b, A);
-  const dtype = adjust(promote(A.dtype, B.dtype));
+  let dtype = promote(A.dtype, B.dtype);
+  if (prim !== null && !isFloat(dtype)) {
+    // arithmetic on bool/uint8 happens in int32; division and powers of integers give float32
+    if (prim === 'div' || ((dtype === 'bool' || dtype === 'uint8') && prim === 'pow')) dtype = 'float32';
+    else if (dtype === 'bool' || dtype === 'uint8') dtype = 'int32';
+  }
   if (A.dtype !== dtype) A = cast(A, dtype);
   if (B.dtype !== dtype) B = cast(B, dtype);
   return [A, B, dtype];
 }
 
 function binaryPrim(prim: BinaryOp & Prim, a: TensorLike, b: TensorLike): Tensor {
-  const [A, B, dtype] = operands(a, b, (d) => {
-    if (d === 'bool' || d === 'uint8') return prim === 'div' || prim === 'pow' ? 'float32' : 'int32';
-    return prim === 'div' && !isFloat(d) ? 'float32' : d;
-  });
+  const [A, B, dtype] = operands(a, b, prim);
   const shape = broadcastShapes(prim, A.shape, B.shape);
   const out = empty(shape, dtype);
   kernels().binary(prim, A.data, A.shape, B.data, B.shape, out.data, shape);
