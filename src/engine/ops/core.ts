@@ -17,6 +17,27 @@ const hasUnsafeBuffer = typeof Buffer !== 'undefined' && typeof Buffer.allocUnsa
 /** Test runs fill uninitialised outputs with NaN (or 0xAA bytes) so a kernel that skips an element fails loudly. */
 const poison = typeof process !== 'undefined' && process.env?.['ADAPTLAB_POISON'] === '1';
 
+// Small outputs are carved from shared 16 KB slabs: a view on an existing buffer costs a fraction of a fresh
+// off-heap allocation, which dominates ops on tiny tensors (meta-learning inner loops). A slab is freed when
+// all its views are; a long-lived small tensor keeps at most one slab alive. Below 64 bytes V8 allocates on
+// its own heap, which is cheaper still.
+const SLAB_BYTES = 1 << 14;
+const SLAB_MIN_BYTES = 64;
+const SLAB_MAX_BYTES = 2048;
+let slab = new ArrayBuffer(SLAB_BYTES);
+let slabOffset = 0;
+
+function fromSlab(dtype: DType, n: number, bytes: number): DataArray {
+  const aligned = (slabOffset + 7) & ~7;
+  if (aligned + bytes > SLAB_BYTES) {
+    slab = new ArrayBuffer(SLAB_BYTES);
+    slabOffset = 0;
+  } else slabOffset = aligned;
+  const off = slabOffset;
+  slabOffset += bytes;
+  return dtype === 'float32' ? new Float32Array(slab, off, n) : dtype === 'float64' ? new Float64Array(slab, off, n) : dtype === 'int32' ? new Int32Array(slab, off, n) : new Uint8Array(slab, off, n);
+}
+
 /**
  * An output tensor whose contents are unspecified: for kernels that write every element. Large buffers
  * skip the zero fill (and its page traffic).
@@ -25,7 +46,8 @@ export function empty(shape: Shape, dtype: DType): Tensor {
   const n = numel(shape);
   const bytes = n * BYTES[dtype];
   let data: DataArray;
-  if (bytes >= UNINIT_MIN_BYTES) {
+  if (bytes > SLAB_MIN_BYTES && bytes <= SLAB_MAX_BYTES) data = fromSlab(dtype, n, bytes);
+  else if (bytes >= UNINIT_MIN_BYTES) {
     data = fromPool(dtype, n) ?? (hasUnsafeBuffer ? view(dtype, Buffer.allocUnsafeSlow(bytes).buffer as ArrayBuffer, n) : allocate(dtype, n));
   } else data = allocate(dtype, n);
   if (poison) {
