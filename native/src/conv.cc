@@ -12,6 +12,7 @@
 #include "napi_util.h"
 #include "gemm.h"
 #include "pool.h"
+#include "scratch.h"
 #include "ukernel.h"
 
 namespace al {
@@ -119,21 +120,7 @@ void col2imPlane(const float* col, int64_t cols, int64_t colOff, int64_t ci, con
 }
 
 
-/** A growable 64-byte aligned scratch buffer (not tensor memory: padded copies and packed weights). */
-struct Buffer {
-  float* p = nullptr;
-  size_t n = 0;
-  ~Buffer() { if (p) ::operator delete[](p, std::align_val_t(64)); }
-  float* get(size_t want) {
-    if (want > n) {
-      if (p) ::operator delete[](p, std::align_val_t(64));
-      p = static_cast<float*>(::operator new[](want * sizeof(float), std::align_val_t(64)));
-      n = want;
-    }
-    return p;
-  }
-};
-thread_local Buffer t_xpad, t_wpack;
+thread_local AlignedScratch t_xpad, t_wpack;  // padded input copies, packed weights
 
 DconvSet currentDconv() {
 #if defined(ADAPTLAB_X86)

@@ -1,4 +1,5 @@
 // GEMM driver: BLIS-style blocking (NC/KC/MC), panel packing, ISA micro-kernel choice, pool splitting.
+#include "scratch.h"
 #include "gemm.h"
 
 #include <algorithm>
@@ -41,21 +42,7 @@ Ukr choose(const UkrSet& s, int64_t m, int64_t n) {
   return best;
 }
 
-/** A 64-byte aligned scratch buffer that grows and is reused (one per thread). */
-struct Scratch {
-  float* p = nullptr;
-  size_t n = 0;
-  ~Scratch() { if (p) ::operator delete[](p, std::align_val_t(64)); }
-  float* get(size_t want) {
-    if (want > n) {
-      if (p) ::operator delete[](p, std::align_val_t(64));
-      p = static_cast<float*>(::operator new[](want * sizeof(float), std::align_val_t(64)));
-      n = want;
-    }
-    return p;
-  }
-};
-thread_local Scratch t_packA, t_packB;
+thread_local AlignedScratch t_packA, t_packB;  // packed A and B panels
 
 bool contiguousRange(const Axis& a, int64_t i0, int64_t len) {
   return a.stride == 1 && (a.grp == INT64_MAX || (i0 % a.grp) + len <= a.grp);
