@@ -363,46 +363,19 @@ bool pixelVectorOk(const ConvGeom& g) { return g.sh == 1 && g.sw == 1 && (g.c / 
 /** The forward pass also prefers pixel vectors for ≤ 16 output channels, where channel vectors are load-bound. */
 bool pixelVectorForwardOk(const ConvGeom& g) { return pixelVectorOk(g) || (g.sh == 1 && g.sw == 1 && g.o / g.groups <= 16); }
 
-void directForward(const float* x, const float* w, const float* bias, float* out, const ConvGeom& g) {
-  if (pixelVectorForwardOk(g)) {
-    const DconvPv pv = currentPv();
-    const int64_t cg = g.c / g.groups, og = g.o / g.groups, K = cg * g.kh * g.kw, P = g.oh * g.ow;
-    const int64_t Wp = g.w + 2 * g.pw, HWp = (g.h + 2 * g.ph) * Wp;
-    Correlation c;
-    c.src = padInput(x, g, pv.npx + 64);
-    c.srcImg = g.c * HWp;
-    c.srcGroup = cg * HWp;
-    c.Wv = Wp;
-    c.S = 1;
-    c.koff = tapOffsets(g);
-    c.groups = g.groups;
-    c.ocg = og;
-    c.n = g.n;
-    c.rows = g.oh;
-    c.cols = g.ow;
-    c.out = out;
-    c.outImg = g.o * P;
-    c.outChan = P;
-    c.outRow = g.ow;
-    c.outCol = 1;
-    c.bias = bias;
-    const float* wp = packCorrelationWeights(g.groups, og, K, pv.no, [&](int64_t gi, int64_t oc, int64_t k) { return w[(gi * og + oc) * K + k]; });
-    runCorrelationPv(c, wp, pv);
-    return;
-  }
-  const DconvSet set = currentDconv();
-  const int64_t cg = g.c / g.groups, og = g.o / g.groups, K = cg * g.kh * g.kw, P = g.oh * g.ow;
+/** The forward convolution as a correlation over the zero-padded input (slack: extra padded elements). */
+Correlation forwardCorrelation(const float* x, const ConvGeom& g, int64_t slack, int64_t step, float* out, const float* bias) {
+  const int64_t cg = g.c / g.groups, P = g.oh * g.ow;
   const int64_t Wp = g.w + 2 * g.pw, HWp = (g.h + 2 * g.ph) * Wp;
-  const int nv = vectorsFor(og, set.lanes), OB = nv * set.lanes, MR = set.fwdMr[nv - 1];
   Correlation c;
-  c.src = padInput(x, g, MR * g.sh + 64);
+  c.src = padInput(x, g, slack);
   c.srcImg = g.c * HWp;
   c.srcGroup = cg * HWp;
   c.Wv = Wp;
-  c.S = g.sh;
+  c.S = step;
   c.koff = tapOffsets(g);
   c.groups = g.groups;
-  c.ocg = og;
+  c.ocg = g.o / g.groups;
   c.n = g.n;
   c.rows = g.oh;
   c.cols = g.ow;
@@ -412,6 +385,22 @@ void directForward(const float* x, const float* w, const float* bias, float* out
   c.outRow = g.ow;
   c.outCol = 1;
   c.bias = bias;
+  return c;
+}
+
+void directForward(const float* x, const float* w, const float* bias, float* out, const ConvGeom& g) {
+  if (pixelVectorForwardOk(g)) {
+    const DconvPv pv = currentPv();
+    const int64_t og = g.o / g.groups, K = (g.c / g.groups) * g.kh * g.kw;
+    const Correlation c = forwardCorrelation(x, g, pv.npx + 64, 1, out, bias);
+    const float* wp = packCorrelationWeights(g.groups, og, K, pv.no, [&](int64_t gi, int64_t oc, int64_t k) { return w[(gi * og + oc) * K + k]; });
+    runCorrelationPv(c, wp, pv);
+    return;
+  }
+  const DconvSet set = currentDconv();
+  const int64_t og = g.o / g.groups, K = (g.c / g.groups) * g.kh * g.kw;
+  const int nv = vectorsFor(og, set.lanes), OB = nv * set.lanes, MR = set.fwdMr[nv - 1];
+  const Correlation c = forwardCorrelation(x, g, MR * g.sh + 64, g.sh, out, bias);
   const float* wp = packCorrelationWeights(g.groups, og, K, OB, [&](int64_t gi, int64_t oc, int64_t k) { return w[(gi * og + oc) * K + k]; });
   runCorrelation(c, wp, OB, MR, set.fwd[g.sh - 1][nv - 1], kGatherTiles ? set.gather[nv - 1] : nullptr);
 }
