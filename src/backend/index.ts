@@ -1,5 +1,5 @@
 // Backend selection: auto | native | ts, by API, CLI flag or ADAPTLAB_BACKEND; the active kernel table.
-import { BackendError } from '../engine/errors.js';
+import { BackendError } from '../core/errors.js';
 import { tsKernels } from './ts/index.js';
 import type { Kernels } from './types.js';
 import { loadNative, nativeLoaded, setNativeThreads, type NativeStatus } from './native/load.js';

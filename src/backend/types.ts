@@ -1,6 +1,6 @@
 // The kernel interface every backend implements: typed arrays in, typed arrays written in place.
-import type { DataArray, FloatArray } from '../engine/dtype.js';
-import type { Shape } from '../engine/shape.js';
+import type { DataArray, FloatArray } from '../core/dtype.js';
+import type { Shape } from '../core/shape.js';
 
 export type UnaryOp =
   | 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'sin' | 'cos' | 'tanh' | 'sigmoid' | 'relu' | 'erf'

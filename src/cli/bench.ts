@@ -10,7 +10,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { UsageError, type Command } from './command.js';
 import { applyBackendFlags, BACKEND_FLAGS, parseIntFlag } from './flags.js';
 import { log, Progress, table } from './output.js';
-import { packageRoot } from '../package.js';
+import { packageRoot } from '../core/package.js';
 
 const PYTHON = process.env['ADAPTLAB_PYTHON'] ?? '/usr/bin/python3';
 

@@ -1,5 +1,5 @@
 // The shape of a CLI command and the usage error every command throws for bad arguments.
-import { AdaptlabError } from '../engine/errors.js';
+import { AdaptlabError } from '../core/errors.js';
 
 /** Bad command-line usage: exit code 2. */
 export class UsageError extends AdaptlabError {

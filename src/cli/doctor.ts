@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { backendInfo } from '../backend/index.js';
 import type { Command } from './command.js';
 import { bold, printJson, table } from './output.js';
-import { packageVersion } from '../package.js';
+import { packageVersion } from '../core/package.js';
 import { applyBackendFlags, BACKEND_FLAGS } from './flags.js';
 
 export const doctor: Command = {

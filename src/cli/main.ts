@@ -1,11 +1,11 @@
 // The adaptlab command line: dispatch to commands, map errors to exit codes (0 ok, 1 failed, 2 usage).
-import { AdaptlabError } from '../engine/errors.js';
+import { AdaptlabError } from '../core/errors.js';
 import { UsageError, type Command } from './command.js';
 import { bench } from './bench.js';
 import { data } from './data.js';
 import { doctor } from './doctor.js';
 import { bold } from './output.js';
-import { packageVersion } from '../package.js';
+import { packageVersion } from '../core/package.js';
 
 export const COMMANDS: Command[] = [doctor, bench, data];
 

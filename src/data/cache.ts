@@ -2,7 +2,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { readdirSync, statSync } from 'node:fs';
-import { ArgumentError } from '../engine/errors.js';
+import { ArgumentError } from '../core/errors.js';
 import { fileExists, readFileBytes, sha256Bytes, sha256File, writeFileAtomic } from './io.js';
 
 const MAGIC = 'ADLCACHE';

@@ -1,6 +1,6 @@
 // CIFAR-10 and CIFAR-100 binary batches (Krizhevsky 2009): records of label byte(s) + 3072 planar RGB bytes.
 import { join } from 'node:path';
-import { ArgumentError, FormatError } from '../engine/errors.js';
+import { ArgumentError, FormatError } from '../core/errors.js';
 import { cachedBuild } from './cache.js';
 import { ImageArrayDataset } from './dataset.js';
 import { fileExists, readFileBytes } from './io.js';

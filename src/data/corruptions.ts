@@ -1,6 +1,6 @@
 // Input-level distribution shifts: CIFAR-10-C / MNIST-C style corruptions at severities 1–5, seeded by an explicit Rng.
 import jpeg from 'jpeg-js';
-import { ArgumentError } from '../engine/errors.js';
+import { ArgumentError } from '../core/errors.js';
 import { Rng } from '../engine/rng.js';
 import { checkIndex, type ClassificationDataset, type LabeledImage } from './dataset.js';
 import type { Image } from './image.js';

@@ -1,6 +1,6 @@
 // Dataset interfaces (map-style, like torch.utils.data.Dataset) and in-memory, subset, relabelled and batching helpers.
 import { tensor } from '../engine/create.js';
-import { ArgumentError } from '../engine/errors.js';
+import { ArgumentError } from '../core/errors.js';
 import type { Rng } from '../engine/rng.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Image } from './image.js';

@@ -1,7 +1,7 @@
 // N-way K-shot Q-query episodes: a seeded sampler over any classification dataset, fixed evaluation sets, batches.
 import { createHash } from 'node:crypto';
 import { tensor } from '../engine/create.js';
-import { ArgumentError } from '../engine/errors.js';
+import { ArgumentError } from '../core/errors.js';
 import { Rng } from '../engine/rng.js';
 import type { Tensor } from '../engine/tensor.js';
 import { collate, type Batch, type BatchOptions, type ClassificationDataset } from './dataset.js';

@@ -4,7 +4,7 @@ import { createReadStream, createWriteStream, mkdirSync, renameSync, rmSync, sta
 import http from 'node:http';
 import https from 'node:https';
 import { dirname, join } from 'node:path';
-import { ArgumentError, DownloadError, FormatError } from '../engine/errors.js';
+import { ArgumentError, DownloadError, FormatError } from '../core/errors.js';
 import { fileExists } from './io.js';
 import { extractTar } from './tar.js';
 import { SOURCES, type RemoteFile } from './sources.js';

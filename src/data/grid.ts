@@ -1,5 +1,5 @@
 // Picture grids of images (episodes, clean vs corrupted) for `adaptlab data sample/shift --png`.
-import { ArgumentError } from '../engine/errors.js';
+import { ArgumentError } from '../core/errors.js';
 import type { Image } from './image.js';
 
 /**

@@ -1,5 +1,5 @@
 // IDX reader (MNIST, Fashion-MNIST): gzip or raw, big-endian header, every IDX element type, header/size checks.
-import { FormatError } from '../engine/errors.js';
+import { FormatError } from '../core/errors.js';
 import { constants, gunzipSync } from 'node:zlib';
 import { isGzip, maybeGunzip, readFileBytes, readHead } from './io.js';
 

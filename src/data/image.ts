@@ -2,7 +2,7 @@
 import { crc32, deflateSync, inflateSync } from 'node:zlib';
 import jpeg from 'jpeg-js';
 import pngjs from 'pngjs';
-import { ArgumentError, FormatError } from '../engine/errors.js';
+import { ArgumentError, FormatError } from '../core/errors.js';
 import { readFileBytes, writeFileAtomic } from './io.js';
 
 /** An image in planar layout (channel-major, CHW), one byte per sample (0..255) or float32. */

@@ -1,7 +1,7 @@
 // ImageFolder: one sub-folder per class of PNG/JPEG files (torchvision's ImageFolder layout), decoded lazily or all at once.
 import { readdirSync, statSync } from 'node:fs';
 import { extname, join, relative } from 'node:path';
-import { FormatError } from '../engine/errors.js';
+import { FormatError } from '../core/errors.js';
 import { cachedBuild } from './cache.js';
 import { ImageArrayDataset, LazyImageDataset, type ClassificationDataset } from './dataset.js';
 import { readImage, type ChannelMode, type Image } from './image.js';

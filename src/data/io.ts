@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { FormatError } from '../engine/errors.js';
+import { FormatError } from '../core/errors.js';
 
 /** The whole file as a Buffer; a missing or unreadable file is a `FormatError` naming it. */
 export function readFileBytes(file: string): Buffer {

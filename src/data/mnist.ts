@@ -2,7 +2,7 @@
 import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { ArgumentError, FormatError } from '../engine/errors.js';
+import { ArgumentError, FormatError } from '../core/errors.js';
 import { cachedBuild } from './cache.js';
 import { ImageArrayDataset } from './dataset.js';
 import { loadIdx } from './idx.js';

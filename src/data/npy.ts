@@ -1,5 +1,5 @@
 // NumPy .npy and .npz readers: header parsing, dtypes (bool, ints, floats incl. float16), byte order, C/Fortran order.
-import { FormatError } from '../engine/errors.js';
+import { FormatError } from '../core/errors.js';
 import { readFileBytes } from './io.js';
 import { ZipArchive } from './zip.js';
 

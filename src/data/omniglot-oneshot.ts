@@ -1,6 +1,6 @@
 // The official Omniglot 20-way one-shot benchmark (all_runs.zip): 20 runs as a fixed set of evaluation episodes.
 import { tensor } from '../engine/create.js';
-import { FormatError } from '../engine/errors.js';
+import { FormatError } from '../core/errors.js';
 import type { Batch } from './dataset.js';
 import type { DatasetEpisode } from './episodes.js';
 import { decodePng, type Image } from './image.js';

@@ -1,7 +1,7 @@
 // Omniglot few-shot split presets by name: lake, vinyals, snell, maml (class lists, rotations, seeded shuffles).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ArgumentError, FormatError } from '../engine/errors.js';
+import { ArgumentError, FormatError } from '../core/errors.js';
 import { Rng } from '../engine/rng.js';
 import { rotationClasses, subsetClasses, type ClassificationDataset } from './dataset.js';
 import { fileExists } from './io.js';

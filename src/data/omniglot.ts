@@ -1,7 +1,7 @@
 // Omniglot (Lake et al. 2015) from the official PNG zips, an extracted tree or the .npz arrays, decoded once and cached.
 import { readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { ArgumentError, FormatError } from '../engine/errors.js';
+import { ArgumentError, FormatError } from '../core/errors.js';
 import { cacheKey, DatasetCache, defaultCacheDir } from './cache.js';
 import { checkIndex, type ClassificationDataset, type LabeledImage } from './dataset.js';
 import { decodePng } from './image.js';

@@ -1,7 +1,7 @@
 // Named datasets and paths for the CLI: resolve `<name|path>` in the data directory, describe it, open its splits.
 import { readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { ArgumentError, FormatError } from '../engine/errors.js';
+import { ArgumentError, FormatError } from '../core/errors.js';
 import { defaultDataDir, isCached } from './cache.js';
 import { loadCifar10, loadCifar100 } from './cifar.js';
 import { ImageArrayDataset, subsetClasses as subset, type ClassificationDataset } from './dataset.js';

@@ -1,5 +1,5 @@
 // Output-level (label permutation, label flips) and feature-level (held-out sub-classes or groups) distribution shifts.
-import { ArgumentError } from '../engine/errors.js';
+import { ArgumentError } from '../core/errors.js';
 import type { Rng } from '../engine/rng.js';
 import { IndexedView, subsetClasses, type ClassificationDataset } from './dataset.js';
 

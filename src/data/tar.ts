@@ -1,6 +1,6 @@
 // Tar archive reader (POSIX ustar and GNU long names) for the CIFAR downloads, with header checksums and path checks.
 import { join } from 'node:path';
-import { FormatError } from '../engine/errors.js';
+import { FormatError } from '../core/errors.js';
 import { maybeGunzip, readFileBytes, writeFileAtomic } from './io.js';
 
 /** One regular file of a tar archive. */

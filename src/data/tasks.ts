@@ -1,6 +1,6 @@
 // Task families without image files: MAML's sinusoid regression and a small synthetic Gaussian classification family.
 import { tensor } from '../engine/create.js';
-import { ArgumentError } from '../engine/errors.js';
+import { ArgumentError } from '../core/errors.js';
 import type { Rng } from '../engine/rng.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { Episode } from './episodes.js';

@@ -1,5 +1,5 @@
 // Image transforms on compact planar images: anti-aliased resize, invert, 90° rotations, float conversion with normalisation.
-import { ArgumentError } from '../engine/errors.js';
+import { ArgumentError } from '../core/errors.js';
 import type { Image } from './image.js';
 
 /** A new zeroed array of the same element type (plain Uint8Array even for a Node Buffer). */

@@ -1,6 +1,6 @@
 // Zip archive reader on node:zlib: central directory, stored/deflate entries, zip64, CRC and path checks.
 import { crc32, inflateRawSync } from 'node:zlib';
-import { FormatError } from '../engine/errors.js';
+import { FormatError } from '../core/errors.js';
 import { readFileBytes } from './io.js';
 
 /** One file inside a zip archive. */

@@ -1,7 +1,7 @@
 // Reverse-mode autograd: graph recording, grad() and backward(); higher order by recording the backward pass.
-import { GradError } from './errors.js';
+import { GradError } from '../core/errors.js';
 import type { Prim, PrimParams } from './prims.js';
-import { fmt, shapeEq } from './shape.js';
+import { fmt, shapeEq } from '../core/shape.js';
 import type { Tensor } from './tensor.js';
 import { rules } from './rules.js';
 import * as ops from './ops/index.js';

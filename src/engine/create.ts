@@ -1,9 +1,9 @@
 // Tensor constructors: from data, filled, ranges, identity and seeded random tensors.
-import type { DataArray, DType } from './dtype.js';
-import { allocate, dtypeOfArray } from './dtype.js';
-import { ArgumentError } from './errors.js';
+import type { DataArray, DType } from '../core/dtype.js';
+import { allocate, dtypeOfArray } from '../core/dtype.js';
+import { ArgumentError } from '../core/errors.js';
 import type { Rng } from './rng.js';
-import { checkShape, numel, type Shape } from './shape.js';
+import { checkShape, numel, type Shape } from '../core/shape.js';
 import { Tensor, type NestedArray } from './tensor.js';
 
 export interface CreateOptions {

@@ -2,8 +2,8 @@
 export { Tensor } from './tensor.js';
 export type { TensorLike, NestedArray } from './tensor.js';
 export * from './create.js';
-export * from './errors.js';
-export * from './dtype.js';
+export * from '../core/errors.js';
+export * from '../core/dtype.js';
 export { Rng } from './rng.js';
 export type { RngState } from './rng.js';
 export { grad, backward, noGrad, enableGrad, isGradEnabled } from './autograd.js';

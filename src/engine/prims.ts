@@ -1,5 +1,5 @@
 // The closed set of differentiable primitives and the parameters each one carries.
-import type { DType, FloatArray } from './dtype.js';
+import type { DType, FloatArray } from '../core/dtype.js';
 
 export interface ConvParams {
   stride: [number, number];

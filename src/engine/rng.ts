@@ -1,5 +1,5 @@
 // The one seeded random generator (xoshiro128**): uniform, normal, integers, permutations, independent streams.
-import { ArgumentError } from './errors.js';
+import { ArgumentError } from '../core/errors.js';
 
 function mix32(x: number): number {
   x ^= x >>> 16;

@@ -1,9 +1,9 @@
 // The Tensor: a contiguous typed array with a shape, a dtype and its place in the autograd graph.
-import type { DataArray, DType } from './dtype.js';
-import { arrayMatchesDType, isFloat } from './dtype.js';
-import { ArgumentError, DTypeError, GradError } from './errors.js';
+import type { DataArray, DType } from '../core/dtype.js';
+import { arrayMatchesDType, isFloat } from '../core/dtype.js';
+import { ArgumentError, DTypeError, GradError } from '../core/errors.js';
 import type { GradNode } from './autograd.js';
-import { numel, type Shape } from './shape.js';
+import { numel, type Shape } from '../core/shape.js';
 import * as ops from './ops/index.js';
 import * as autograd from './autograd.js';
 

@@ -1,7 +1,7 @@
 // Atomic file writes: write a temporary file beside the target, flush it, then rename over the target.
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync, mkdirSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
-import { FormatError } from '../engine/errors.js';
+import { FormatError } from '../core/errors.js';
 
 let counter = 0;
 

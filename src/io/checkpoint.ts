@@ -1,5 +1,5 @@
 // Checkpoints: module state dicts and optimiser state as safetensors files (atomic writes).
-import { FormatError } from '../engine/errors.js';
+import { FormatError } from '../core/errors.js';
 import { Tensor } from '../engine/tensor.js';
 import type { LoadResult, Module } from '../nn/module.js';
 import type { Optimizer, OptimizerStateDict, ParamState } from '../optim/optimizer.js';

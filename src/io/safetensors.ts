@@ -1,8 +1,8 @@
 // safetensors reading and writing with full header validation; writes are atomic.
 import { readFileSync, statSync } from 'node:fs';
 import { endianness } from 'node:os';
-import { FormatError } from '../engine/errors.js';
-import type { DataArray, DType } from '../engine/dtype.js';
+import { FormatError } from '../core/errors.js';
+import type { DataArray, DType } from '../core/dtype.js';
 import { Tensor } from '../engine/tensor.js';
 import { writeFileAtomic } from './atomic.js';
 

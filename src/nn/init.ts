@@ -1,7 +1,7 @@
 // Parameter initialisers (Kaiming, Xavier, uniform, normal, constants) drawing from an explicit Rng.
 import { noGrad } from '../engine/autograd.js';
-import { ArgumentError } from '../engine/errors.js';
-import type { FloatArray } from '../engine/dtype.js';
+import { ArgumentError } from '../core/errors.js';
+import type { FloatArray } from '../core/dtype.js';
 import type { Rng } from '../engine/rng.js';
 import type { Tensor } from '../engine/tensor.js';
 

@@ -1,8 +1,8 @@
 // The Module base: ordered parameters, buffers and children under dotted names; state dicts; train/eval.
 import { noGrad } from '../engine/autograd.js';
-import { ArgumentError, StateDictError } from '../engine/errors.js';
-import { isFloat } from '../engine/dtype.js';
-import { fmt, shapeEq } from '../engine/shape.js';
+import { ArgumentError, StateDictError } from '../core/errors.js';
+import { isFloat } from '../core/dtype.js';
+import { fmt, shapeEq } from '../core/shape.js';
 import type { Tensor } from "../engine/tensor.js";
 import { cast } from '../engine/ops/elementwise.js';
 

@@ -1,5 +1,5 @@
 // Adam (Kingma & Ba 2015) and AdamW (Loshchilov & Hutter 2019), with torch.optim semantics.
-import { ArgumentError } from '../engine/errors.js';
+import { ArgumentError } from '../core/errors.js';
 import type { Tensor } from '../engine/tensor.js';
 import { Optimizer, stateTensor, type ParamGroup, type ParamsArg, type ParamState } from './optimizer.js';
 

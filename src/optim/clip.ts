@@ -1,5 +1,5 @@
 // Gradient clipping by global norm and by value (in place on .grad).
-import { ArgumentError } from '../engine/errors.js';
+import { ArgumentError } from '../core/errors.js';
 import type { Tensor } from '../engine/tensor.js';
 
 /**

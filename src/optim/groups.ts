@@ -1,5 +1,5 @@
 // Parameter groups by dotted-name patterns (per-layer learning rates, no decay on norms and biases).
-import { ArgumentError } from '../engine/errors.js';
+import { ArgumentError } from '../core/errors.js';
 import type { Tensor } from '../engine/tensor.js';
 import { matchName, type NamePattern } from '../nn/names.js';
 import type { ParamGroupSpec } from './optimizer.js';

@@ -1,6 +1,6 @@
 // Differentiable inner-loop updates over parameter maps (MAML, ANIL, Meta-SGD), as plain functions.
 import { grad } from '../engine/autograd.js';
-import { ArgumentError } from '../engine/errors.js';
+import { ArgumentError } from '../core/errors.js';
 import { Tensor } from '../engine/tensor.js';
 import { mul, sub } from '../engine/ops/elementwise.js';
 import type { Module } from '../nn/module.js';

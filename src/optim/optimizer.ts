@@ -1,6 +1,6 @@
 // The Optimizer base: parameter groups with their own hyper-parameters, per-parameter state, state dicts.
-import { ArgumentError, StateDictError } from '../engine/errors.js';
-import { isFloat } from '../engine/dtype.js';
+import { ArgumentError, StateDictError } from '../core/errors.js';
+import { isFloat } from '../core/dtype.js';
 import { Tensor } from '../engine/tensor.js';
 
 /** Hyper-parameters of a group (lr, weightDecay, momentum, betas, ...). */

@@ -1,5 +1,5 @@
 // Learning-rate schedules (step, multi-step, exponential, cosine, linear warm-up, lambda, sequential).
-import { ArgumentError } from '../engine/errors.js';
+import { ArgumentError } from '../core/errors.js';
 import type { Optimizer } from './optimizer.js';
 
 /**

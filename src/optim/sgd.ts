@@ -1,5 +1,5 @@
 // SGD with momentum, dampening, Nesterov momentum and weight decay (torch.optim.SGD semantics).
-import { ArgumentError } from '../engine/errors.js';
+import { ArgumentError } from '../core/errors.js';
 import type { Tensor } from '../engine/tensor.js';
 import { Optimizer, stateTensor, type ParamGroup, type ParamsArg, type ParamState } from './optimizer.js';
 

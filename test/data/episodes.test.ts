@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ArgumentError } from '../../src/engine/errors.js';
+import { ArgumentError } from '../../src/core/errors.js';
 import { Rng } from '../../src/engine/rng.js';
 import { ImageArrayDataset } from '../../src/data/dataset.js';
 import { EpisodeSampler, hashEpisodes, stackEpisodes } from '../../src/data/episodes.js';

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, normalize } from 'node:path';
-import { DownloadError, FormatError } from '../../src/engine/errors.js';
+import { DownloadError, FormatError } from '../../src/core/errors.js';
 import { fetchDataset, fetchFile } from '../../src/data/fetch.js';
 import { needShared, sharedData, tempDir } from './helpers.js';
 

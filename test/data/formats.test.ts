@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { FormatError } from '../../src/engine/errors.js';
+import { FormatError } from '../../src/core/errors.js';
 import { ZipArchive } from '../../src/data/zip.js';
 import { loadNpy, loadNpz, NpzFile, parseNpy, toInt32 } from '../../src/data/npy.js';
 import { idxHeader, loadIdx, parseIdx } from '../../src/data/idx.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import jpeg from 'jpeg-js';
 import pngjs from 'pngjs';
-import { FormatError } from '../../src/engine/errors.js';
+import { FormatError } from '../../src/core/errors.js';
 import { cachedBuild } from '../../src/data/cache.js';
 import { classCounts, collate } from '../../src/data/dataset.js';
 import { loadCifar10, loadCifar100 } from '../../src/data/cifar.js';

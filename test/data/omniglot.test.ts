@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ArgumentError } from '../../src/engine/errors.js';
+import { ArgumentError } from '../../src/core/errors.js';
 import { decodePng } from '../../src/data/image.js';
 import { NpzFile } from '../../src/data/npy.js';
 import { OMNIGLOT_ALPHABETS } from '../../src/data/omniglot-alphabets.js';

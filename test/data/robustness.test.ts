@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import jpeg from 'jpeg-js';
-import { FormatError } from '../../src/engine/errors.js';
+import { FormatError } from '../../src/core/errors.js';
 import { Rng } from '../../src/engine/rng.js';
 import { parseIdx } from '../../src/data/idx.js';
 import { decodeImage, encodePng } from '../../src/data/image.js';

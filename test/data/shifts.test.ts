@@ -1,7 +1,7 @@
 // Distribution shifts: every corruption at every severity (shape, range, determinism, monotone strength), label and subpopulation shifts, task families.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ArgumentError } from '../../src/engine/errors.js';
+import { ArgumentError } from '../../src/core/errors.js';
 import { Rng } from '../../src/engine/rng.js';
 import { classCounts, ImageArrayDataset } from '../../src/data/dataset.js';
 import { corrupt, corruptDataset, CORRUPTIONS, type Severity } from '../../src/data/corruptions.js';

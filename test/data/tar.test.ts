@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { FormatError } from '../../src/engine/errors.js';
+import { FormatError } from '../../src/core/errors.js';
 import { fetchFile } from '../../src/data/fetch.js';
 import { openDataset } from '../../src/data/registry.js';
 import { readTar } from '../../src/data/tar.js';

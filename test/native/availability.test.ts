@@ -3,7 +3,7 @@ import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { backendInfo, setBackend, setThreads } from '../../src/backend/index.js';
 import { loadNative } from '../../src/backend/native/load.js';
-import { BackendError } from '../../src/engine/errors.js';
+import { BackendError } from '../../src/core/errors.js';
 
 const st = loadNative();
 

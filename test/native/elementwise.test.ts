@@ -1,6 +1,6 @@
 // Native vs ts parity: unary, broadcasting binary, compare, where, reductions, layout, gather/scatter-add.
 import { describe, it, before } from 'node:test';
-import { numel } from '../../src/engine/shape.js';
+import { numel } from '../../src/core/shape.js';
 import type { BinaryOp, CompareOp, ReduceOp, UnaryOp } from '../../src/backend/types.js';
 import { assertClose, assertEqualArrays, forceNative, nk, rand, randSpecial, skipNative, ts } from './helpers.js';
 

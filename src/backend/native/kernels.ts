@@ -1,6 +1,6 @@
 // The native kernel table: the ts table with float32 kernels routed to the addon above a size threshold.
-import type { DataArray, FloatArray } from '../../engine/dtype.js';
-import { numel, shapeEq, stridesOf, type Shape } from '../../engine/shape.js';
+import type { DataArray, FloatArray } from '../../core/dtype.js';
+import { numel, shapeEq, stridesOf, type Shape } from '../../core/shape.js';
 import { broadcastPlan } from '../ts/broadcast.js';
 import { tsKernels } from '../ts/index.js';
 import { collapse } from '../ts/layout.js';

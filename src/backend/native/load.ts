@@ -2,7 +2,7 @@
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageRoot } from '../../package.js';
+import { packageRoot } from '../../core/package.js';
 import type { Kernels } from '../types.js';
 import type { NativeAddon } from './addon.js';
 import { nativeKernels } from './kernels.js';

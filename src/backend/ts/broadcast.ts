@@ -1,5 +1,5 @@
 // Broadcast iteration plans: collapse an N-d broadcast into the fewest strided loops.
-import type { Shape } from '../../engine/shape.js';
+import type { Shape } from '../../core/shape.js';
 
 /** Loop extents (outer to inner) and, per operand, the element stride of each loop. */
 export interface BroadcastPlan {

@@ -1,5 +1,5 @@
 // Reference conv2d kernels (forward, backward-data, backward-filter) by im2col and GEMM.
-import type { FloatArray } from '../../engine/dtype.js';
+import type { FloatArray } from '../../core/dtype.js';
 import type { ConvGeometry } from '../types.js';
 import { gemm } from './gemm.js';
 

@@ -1,7 +1,7 @@
 // Element-wise kernels (unary, binary, compare, where), specialised per op by code generation.
-import type { DataArray } from '../../engine/dtype.js';
-import type { Shape } from '../../engine/shape.js';
-import { numel, shapeEq } from '../../engine/shape.js';
+import type { DataArray } from '../../core/dtype.js';
+import type { Shape } from '../../core/shape.js';
+import { numel, shapeEq } from '../../core/shape.js';
 import type { BinaryOp, CompareOp, UnaryOp } from '../types.js';
 import { broadcastPlan } from './broadcast.js';
 import { erf, roundHalfEven } from './special.js';

@@ -1,5 +1,5 @@
 // Fused reference kernels: relu's gradient and training-mode batch norm forward and backward.
-import type { FloatArray } from '../../engine/dtype.js';
+import type { FloatArray } from '../../core/dtype.js';
 
 export function reluBackward(g: FloatArray, x: FloatArray, out: FloatArray): void {
   for (let i = 0; i < out.length; i++) out[i] = x[i]! > 0 ? g[i]! : 0;

@@ -1,5 +1,5 @@
 // Reference GEMM in TypeScript: packed 4×4 register-blocked kernel with float64 accumulation.
-import type { FloatArray } from '../../engine/dtype.js';
+import type { FloatArray } from '../../core/dtype.js';
 import type { MatmulGeometry } from '../types.js';
 
 let packA = new Float64Array(0);

@@ -1,7 +1,7 @@
 // Layout kernels: strided copies for permute/expand/slice, slice-scatter, gather and scatter-add.
-import type { DataArray } from '../../engine/dtype.js';
-import type { Shape } from '../../engine/shape.js';
-import { numel, stridesOf } from '../../engine/shape.js';
+import type { DataArray } from '../../core/dtype.js';
+import type { Shape } from '../../core/shape.js';
+import { numel, stridesOf } from '../../core/shape.js';
 
 /** Merge adjacent loop dims whose strides are contiguous with each other. */
 export function collapse(dims: readonly number[], strides: readonly number[]): { dims: number[]; strides: number[] } {

@@ -1,5 +1,5 @@
 // Reference 2-d pooling kernels (max with argmax indices, average and its transpose).
-import type { FloatArray } from '../../engine/dtype.js';
+import type { FloatArray } from '../../core/dtype.js';
 import type { PoolGeometry } from '../types.js';
 
 export function maxPool2d(x: FloatArray, out: FloatArray, idx: Int32Array, g: PoolGeometry): void {

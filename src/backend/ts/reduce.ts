@@ -1,5 +1,5 @@
 // Reduction kernels over the middle axis of an [outer, size, inner] view.
-import type { DataArray } from '../../engine/dtype.js';
+import type { DataArray } from '../../core/dtype.js';
 import type { ArgReduceOp, ReduceOp } from '../types.js';
 
 export function reduce(op: ReduceOp, x: DataArray, outer: number, size: number, inner: number, out: DataArray): void {

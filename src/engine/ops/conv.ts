@@ -1,8 +1,8 @@
 // Convolution and pooling ops: conv2d and its two transposes, max/avg pooling, adaptive average pooling.
 import type { ConvGeometry, PoolGeometry } from '../../backend/types.js';
 import { record } from '../autograd.js';
-import { promote, type FloatArray } from '../dtype.js';
-import { ArgumentError, ShapeError } from '../errors.js';
+import { promote, type FloatArray } from '../../core/dtype.js';
+import { ArgumentError, ShapeError } from '../../core/errors.js';
 import type { ConvParams, PoolParams } from '../prims.js';
 import type { Tensor } from "../tensor.js";
 import { cast } from './elementwise.js';

@@ -1,9 +1,9 @@
 // Helpers shared by the ops: result allocation, scalar wrapping, dtype checks and in-place writes.
 import { kernels } from '../../backend/index.js';
-import type { DType } from '../dtype.js';
-import { allocate, isFloat, type DataArray } from '../dtype.js';
-import { DTypeError, GradError } from '../errors.js';
-import { broadcastShapes, fmt, numel, type Shape } from '../shape.js';
+import type { DType } from '../../core/dtype.js';
+import { allocate, isFloat, type DataArray } from '../../core/dtype.js';
+import { DTypeError, GradError } from '../../core/errors.js';
+import { broadcastShapes, fmt, numel, type Shape } from '../../core/shape.js';
 import { Tensor, type TensorLike } from '../tensor.js';
 
 export { kernels };

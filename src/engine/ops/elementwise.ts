@@ -1,10 +1,10 @@
 // Element-wise ops: unary and broadcasting binary primitives, comparisons, where, and compositions of them.
 import type { BinaryOp, CompareOp } from '../../backend/types.js';
 import { record } from '../autograd.js';
-import { isFloat, promote, type DType, type FloatArray } from '../dtype.js';
-import { DTypeError } from '../errors.js';
+import { isFloat, promote, type DType, type FloatArray } from '../../core/dtype.js';
+import { DTypeError } from '../../core/errors.js';
 import type { Prim } from '../prims.js';
-import { broadcastShapes, fmt } from '../shape.js';
+import { broadcastShapes, fmt } from '../../core/shape.js';
 import { Tensor, type TensorLike } from '../tensor.js';
 import { asTensor, empty, kernels } from './core.js';
 

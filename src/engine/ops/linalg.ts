@@ -1,8 +1,8 @@
 // Matrix products: the batched, broadcasting matmul primitive with transpose flags, and linear.
 import { record } from '../autograd.js';
-import { promote, type FloatArray } from '../dtype.js';
-import { ShapeError } from '../errors.js';
-import { broadcastShapes, numel, stridesOf } from '../shape.js';
+import { promote, type FloatArray } from '../../core/dtype.js';
+import { ShapeError } from '../../core/errors.js';
+import { broadcastShapes, numel, stridesOf } from '../../core/shape.js';
 import type { Tensor } from '../tensor.js';
 import { add, cast } from './elementwise.js';
 import { empty, kernels, requireFloat } from './core.js';

@@ -1,9 +1,9 @@
 // Neural-network functions composed from primitives: activations, normalisation, dropout, losses, distances.
 import { isGradEnabled, noGrad, record } from '../autograd.js';
-import { allocate, isFloat, type FloatArray } from '../dtype.js';
-import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
+import { allocate, isFloat, type FloatArray } from '../../core/dtype.js';
+import { ArgumentError, DTypeError, ShapeError } from '../../core/errors.js';
 import type { Rng } from '../rng.js';
-import { fmt, normAxis, shapeEq } from '../shape.js';
+import { fmt, normAxis, shapeEq } from '../../core/shape.js';
 import { Tensor } from '../tensor.js';
 import { empty, kernels, requireFloat } from './core.js';
 import type { PrimParams } from '../prims.js';

@@ -1,9 +1,9 @@
 // Reductions: sum/max/min primitives over axes, and mean, var, std, logsumexp, softmax, norms, argmax.
 import type { ReduceOp } from '../../backend/types.js';
 import { noGrad, record } from '../autograd.js';
-import { allocate, isFloat, type DataArray, type DType, type FloatArray } from '../dtype.js';
-import { ArgumentError } from '../errors.js';
-import { normAxes, normAxis, type Shape } from '../shape.js';
+import { allocate, isFloat, type DataArray, type DType, type FloatArray } from '../../core/dtype.js';
+import { ArgumentError } from '../../core/errors.js';
+import { normAxes, normAxis, type Shape } from '../../core/shape.js';
 import { Tensor } from '../tensor.js';
 import { empty, kernels, requireFloat } from './core.js';
 import { abs, cast, div, exp, isfinite, log, mul, pow, sqrt, sub, where, add } from './elementwise.js';

@@ -1,8 +1,8 @@
 // Layout ops: reshape, permute, expand, slicing, concatenation, gather/scatter and their compositions.
 import { record } from '../autograd.js';
-import { isFloat } from '../dtype.js';
-import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
-import { fmt, normAxes, normAxis, numel, shapeEq, type Shape } from '../shape.js';
+import { isFloat } from '../../core/dtype.js';
+import { ArgumentError, DTypeError, ShapeError } from '../../core/errors.js';
+import { fmt, normAxes, normAxis, numel, shapeEq, type Shape } from '../../core/shape.js';
 import { Tensor } from '../tensor.js';
 import { empty, kernels, zerosOf } from './core.js';
 import { add, cast } from './elementwise.js';

@@ -1,5 +1,5 @@
 // Containers: Sequential (children named 0, 1, ...) and ModuleList.
-import { ArgumentError } from '../../engine/errors.js';
+import { ArgumentError } from '../../core/errors.js';
 import type { Tensor } from '../../engine/tensor.js';
 import { Module } from '../module.js';
 

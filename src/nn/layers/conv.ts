@@ -1,6 +1,6 @@
 // Conv2d layer.
 import { zeros } from '../../engine/create.js';
-import { ArgumentError } from '../../engine/errors.js';
+import { ArgumentError } from '../../core/errors.js';
 import type { Rng } from '../../engine/rng.js';
 import type { Tensor } from '../../engine/tensor.js';
 import { conv2d, pair, type Pair } from '../../engine/ops/conv.js';

@@ -1,6 +1,6 @@
 // Normalisation layers: BatchNorm1d/2d (running statistics as buffers) and LayerNorm.
 import { full, zeros } from '../../engine/create.js';
-import { ShapeError } from '../../engine/errors.js';
+import { ShapeError } from '../../core/errors.js';
 import type { Tensor } from '../../engine/tensor.js';
 import { batchNorm, layerNorm } from '../../engine/ops/nn.js';
 import { Module } from '../module.js';

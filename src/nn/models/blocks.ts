@@ -1,5 +1,5 @@
 // Blocks: the input→output partition of a model's modules that surgical fine-tuning and reports work with.
-import { ArgumentError } from '../../engine/errors.js';
+import { ArgumentError } from '../../core/errors.js';
 import type { Tensor } from '../../engine/tensor.js';
 import type { Module } from '../module.js';
 

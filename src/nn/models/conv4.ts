@@ -1,5 +1,5 @@
 // Conv-4: the standard few-shot backbone (4 × conv 3×3, BatchNorm, ReLU, max-pool or stride 2) with a linear head.
-import { ArgumentError } from '../../engine/errors.js';
+import { ArgumentError } from '../../core/errors.js';
 import type { Rng } from '../../engine/rng.js';
 import type { Tensor } from '../../engine/tensor.js';
 import { flatten } from '../../engine/ops/shape.js';

@@ -1,5 +1,5 @@
 // MLP: Linear layers with activations in between, named like torch.nn.Sequential.
-import { ArgumentError } from '../../engine/errors.js';
+import { ArgumentError } from '../../core/errors.js';
 import type { Rng } from '../../engine/rng.js';
 import { ELU, GELU, LeakyReLU, ReLU, Sigmoid, Tanh } from '../layers/activation.js';
 import { Sequential } from '../layers/container.js';

@@ -1,5 +1,5 @@
 // CIFAR-style ResNet (He et al. 2016) with basic blocks, configurable depth and width, torchvision names.
-import { ArgumentError } from '../../engine/errors.js';
+import { ArgumentError } from '../../core/errors.js';
 import type { Rng } from '../../engine/rng.js';
 import type { Tensor } from '../../engine/tensor.js';
 import { add, relu } from '../../engine/ops/elementwise.js';
