@@ -75,7 +75,7 @@ describe('autograd', () => {
     const w = t64([1, 2]);
     const y = w.mul(w).sum();
     noGrad(() => w.copy_(tensor([5, 5], { dtype: 'float64' })));
-    assert.throws(() => y.backward(), /modified in place/);
+    assert.throws(() => y.backward(), /modified by an in-place operation/);
   });
 
   it('noGrad records nothing; detach cuts the graph', () => {

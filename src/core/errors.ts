@@ -45,6 +45,21 @@ export class GradError extends AdaptlabError {
   }
 }
 
+/**
+ * An in-place write (copy_, fill_, an optimiser step, through any view or detach) to a tensor whose values a
+ * recorded op needs for its gradient, found at backward; names the op and the tensor, like PyTorch's check.
+ */
+export class InPlaceError extends GradError {
+  readonly op: string;
+  constructor(op: string, tensor: string, version: number, savedVersion: number) {
+    super(
+      `one of the tensors needed for the gradient of ${op} (${tensor}) was modified by an in-place operation: ` +
+        `its storage is at version ${version}, ${op} saved version ${savedVersion}. Write to a clone() instead, or after the backward pass.`,
+    );
+    this.op = op;
+  }
+}
+
 /** State-dict problems: missing or unexpected keys, shape mismatches; names the key. */
 export class StateDictError extends AdaptlabError {
   readonly key: string | undefined;

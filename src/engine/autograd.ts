@@ -1,9 +1,9 @@
 // Reverse-mode autograd: graph recording, grad() and backward(); higher order by recording the backward pass.
-import { GradError } from '../core/errors.js';
+import { GradError, InPlaceError } from '../core/errors.js';
 import type { Prim, PrimParams } from './prims.js';
 import { fmt, shapeEq } from '../core/shape.js';
 import type { Tensor } from './tensor.js';
-import { rules } from './rules.js';
+import { rules, saved } from './rules.js';
 import * as ops from './ops/index.js';
 
 /** A recorded application of a primitive: what produced a non-leaf tensor. */
@@ -11,8 +11,10 @@ export interface GradNode {
   readonly prim: Prim;
   readonly inputs: readonly Tensor[];
   readonly params: unknown;
-  /** input versions when recorded; an in-place write since then makes the saved value stale */
+  /** storage versions of the inputs when recorded; an in-place write since then makes a saved value stale */
   readonly versions: readonly number[];
+  /** storage version of the output when recorded (rules of exp, softmax, … read the output) */
+  readonly outputVersion: number;
   output: Tensor | null;
   released: boolean;
 }
@@ -52,7 +54,7 @@ export function record<P extends Prim>(prim: P, inputs: readonly Tensor[], param
   let any = false;
   for (let i = 0; i < inputs.length; i++) if (inputs[i]!.requiresGrad) { any = true; break; }
   if (!any) return out;
-  const node: GradNode = { prim, inputs, params, versions: inputs.map((t) => t._version), output: out, released: false };
+  const node: GradNode = { prim, inputs, params, versions: inputs.map((t) => t._version), outputVersion: out._version, output: out, released: false };
   out._setRequiresGradNonLeaf(node);
   return out;
 }
@@ -176,11 +178,7 @@ function runBackward(outputs: readonly Tensor[], grads: Map<Tensor, Tensor>, tar
       if (node.released) {
         throw new GradError(`trying to backward through the graph a second time (at ${node.prim}); pass retainGraph: true the first time`);
       }
-      node.inputs.forEach((t, i) => {
-        if (t._version !== node.versions[i]) {
-          throw new GradError(`an input of ${node.prim} (shape ${fmt(t.shape)}) was modified in place after it was used; its gradient would be wrong`);
-        }
-      });
+      checkSaved(node, out);
       const needs = node.inputs.map(wantsGrad);
       const rule = rules[node.prim] as (g: Tensor, ctx: RuleContext) => (Tensor | null)[];
       const gins = rule(g, { inputs: node.inputs, params: node.params, output: out, needs });
@@ -202,6 +200,23 @@ function runBackward(outputs: readonly Tensor[], grads: Map<Tensor, Tensor>, tar
   });
   if (!retainGraph) for (const node of order) if (needed.has(node)) node.released = true;
   return grads;
+}
+
+/**
+ * Throw when a tensor whose values the node's rule reads was written in place (through any alias: a view,
+ * a detach, the tensor itself) after the node was recorded, like PyTorch's saved-tensor version check.
+ */
+function checkSaved(node: GradNode, out: Tensor): void {
+  const s = saved[node.prim];
+  for (const i of s.inputs) {
+    const t = node.inputs[i]!;
+    if (t._version !== node.versions[i]) throw inPlace(node.prim, `input ${i}`, t, node.versions[i]!);
+  }
+  if (s.output && out._version !== node.outputVersion) throw inPlace(node.prim, 'output', out, node.outputVersion);
+}
+
+function inPlace(op: Prim, which: string, t: Tensor, savedVersion: number): InPlaceError {
+  return new InPlaceError(op, `its ${which}: shape ${fmt(t.shape)}, ${t.dtype}${t.name ? `, ${t.name}` : ''}`, t._version, savedVersion);
 }
 
 /** @internal what a derivative rule sees */

@@ -156,3 +156,32 @@ function convOnly(p: PrimParams['conv2d']): PrimParams['conv2d'] {
 function poolOnly(p: PrimParams['avgPool2d']): PrimParams['avgPool2d'] {
   return { kernel: p.kernel, stride: p.stride, padding: p.padding, countIncludePad: p.countIncludePad };
 }
+
+/**
+ * What each rule reads besides shapes: the indices of inputs whose values it uses and whether it uses the
+ * output. Autograd checks exactly these against in-place writes (as PyTorch checks its saved tensors):
+ * `y = x + 1; x.copy_(…)` still differentiates, `y = x * w; w.copy_(…)` raises at backward.
+ */
+export const saved: { [P in Prim]: { inputs: readonly number[]; output: boolean } } = {
+  neg: none(), exp: out(), log: ins(0), sqrt: out(), abs: ins(0), sin: ins(0), cos: ins(0),
+  tanh: out(), sigmoid: out(), relu: ins(0), reluBackward: ins(1), erf: ins(0),
+  add: none(), sub: none(), mul: ins(0, 1), div: ins(0, 1), pow: { inputs: [0, 1], output: true },
+  maximum: ins(0, 1), minimum: ins(0, 1), where: ins(0),
+  sum: none(), max: { inputs: [0], output: true }, min: { inputs: [0], output: true },
+  reshape: none(), permute: none(), expand: none(), slice: none(), sliceScatter: none(), concat: none(),
+  gather: ins(1), scatterAdd: ins(0), cast: none(),
+  matmul: ins(0, 1), conv2d: ins(0, 1), conv2dBackwardData: ins(0, 1), conv2dBackwardFilter: ins(0, 1),
+  avgPool2d: none(), avgPool2dBackward: none(),
+  batchNormTrain: ins(0, 1), softmax: out(), logSoftmax: out(), softmaxCrossEntropy: ins(0, 1),
+  pairwiseSquaredDistance: { inputs: [0, 1], output: true },
+};
+
+function none(): { inputs: readonly number[]; output: boolean } {
+  return { inputs: [], output: false };
+}
+function out(): { inputs: readonly number[]; output: boolean } {
+  return { inputs: [], output: true };
+}
+function ins(...inputs: number[]): { inputs: readonly number[]; output: boolean } {
+  return { inputs, output: false };
+}

@@ -8,6 +8,10 @@ import * as ops from './ops/index.js';
 import * as autograd from './autograd.js';
 
 export type Scalar = number;
+/** @internal The version counter shared by all tensors over one storage. */
+export interface StorageVersion {
+  version: number;
+}
 export type TensorLike = Tensor | number;
 export type NestedArray = number | boolean | readonly NestedArray[];
 
@@ -31,12 +35,19 @@ export class Tensor {
   /** Optional human-readable name (parameters carry their dotted name). */
   name: string | undefined;
   private _requiresGrad = false;
-  /** @internal bumped by in-place writes; autograd checks it to catch stale saved tensors. */
-  _version = 0;
+  /**
+   * @internal The version counter of the storage, shared by every tensor that aliases this one's data
+   * (reshape, view, detach). Made on first use: a tensor nobody aliases or writes in place never needs one.
+   */
+  _storage: StorageVersion | null = null;
   /** @internal */
   _retainsGrad = false;
 
-  constructor(data: DataArray, shape: Shape, dtype: DType) {
+  /**
+   * @param aliasOf a tensor whose storage `data` is (a view or detach of it): the two then share one
+   * version counter, so an in-place write through either is seen by autograd wherever the other was saved.
+   */
+  constructor(data: DataArray, shape: Shape, dtype: DType, aliasOf?: Tensor) {
     if (!arrayMatchesDType(data, dtype)) throw new DTypeError('Tensor', `array type does not hold dtype ${dtype}`);
     const n = numel(shape);
     if (data.length !== n) {
@@ -45,6 +56,20 @@ export class Tensor {
     this.data = data;
     this.shape = shape.slice();
     this.dtype = dtype;
+    if (aliasOf) {
+      if (aliasOf.data !== data) throw new ArgumentError('Tensor', 'aliasOf must hold the same data array');
+      this._storage = aliasOf._storage ??= { version: 0 };
+    }
+  }
+
+  /** @internal How many in-place writes the storage has seen; autograd compares it with the value it saved. */
+  get _version(): number {
+    return this._storage === null ? 0 : this._storage.version;
+  }
+
+  /** @internal Record an in-place write to the storage (every alias sees it). */
+  _bumpVersion(): void {
+    (this._storage ??= { version: 0 }).version++;
   }
 
   get requiresGrad(): boolean {
@@ -142,7 +167,7 @@ export class Tensor {
 
   /** A tensor sharing this one's data, cut from the graph. */
   detach(): Tensor {
-    return new Tensor(this.data, this.shape, this.dtype);
+    return new Tensor(this.data, this.shape, this.dtype, this);
   }
 
   /** A deep copy (differentiable). */

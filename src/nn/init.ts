@@ -29,7 +29,7 @@ function fill(t: Tensor, f: (i: number) => number): Tensor {
   noGrad(() => {
     const d = t.data as FloatArray;
     for (let i = 0; i < d.length; i++) d[i] = f(i);
-    t._version++;
+    t._bumpVersion();
   });
   return t;
 }

@@ -1,10 +1,12 @@
-// The Module base: ordered parameters, buffers and children under dotted names; state dicts; train/eval.
+// The Module base: ordered parameters, buffers and children under dotted names; state dicts; train/eval; clone; dtype.
 import { noGrad } from '../engine/autograd.js';
-import { ArgumentError, StateDictError } from '../core/errors.js';
-import { isFloat } from '../core/dtype.js';
+import { ArgumentError, DTypeError, StateDictError } from '../core/errors.js';
+import { isFloat, type DType } from '../core/dtype.js';
 import { fmt, shapeEq } from '../core/shape.js';
-import type { Tensor } from "../engine/tensor.js";
+import { Rng } from '../engine/rng.js';
+import { Tensor } from '../engine/tensor.js';
 import { cast } from '../engine/ops/elementwise.js';
+import { withBatchNormPolicy, type BatchNormPolicy } from './batchnorm-policy.js';
 
 /** Name → tensor, in registration order (what PyTorch calls an OrderedDict state dict). */
 export type StateDict = Record<string, Tensor>;
@@ -14,7 +16,21 @@ export interface LoadResult {
   unexpectedKeys: string[];
 }
 
-export type ForwardHook = (module: Module, inputs: Tensor[], output: Tensor) => Tensor | void;
+export interface LoadStateDictOptions {
+  /** Throw on missing or unexpected keys (default true); non-strict returns them. */
+  strict?: boolean;
+  /**
+   * Convert values whose dtype differs from the module's tensor (a float64 checkpoint into a float32 model).
+   * Default false: a dtype mismatch is a StateDictError naming the tensor, never a silent cast.
+   */
+  castDTypes?: boolean;
+}
+
+/** A module of any signature (containers hold these). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyModule = Module<any, any>;
+
+export type ForwardHook<Args extends unknown[] = Tensor[], Out = Tensor> = (module: AnyModule, inputs: Args, output: Out) => Out | void;
 
 /**
  * Base class of layers and models, after torch.nn.Module. Parameters, buffers and submodules are
@@ -27,19 +43,20 @@ export type ForwardHook = (module: Module, inputs: Tensor[], output: Tensor) => 
  *   forward(x: Tensor) { return x.mul(this.param('w')); }
  * }
  */
-export abstract class Module {
+export abstract class Module<Args extends unknown[] = Tensor[], Out = Tensor> {
   /** Training mode (batch statistics, dropout active); switch with train()/eval(). */
   training = true;
   /** @internal */ readonly _parameters = new Map<string, Tensor | null>();
   /** @internal */ readonly _buffers = new Map<string, Tensor | null>();
   /** @internal */ readonly _nonPersistent = new Set<string>();
-  /** @internal */ readonly _modules = new Map<string, Module>();
-  private readonly forwardHooks: ForwardHook[] = [];
+  /** @internal */ readonly _modules = new Map<string, AnyModule>();
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  private readonly forwardHooks: ForwardHook<any, any>[] = [];
 
-  abstract forward(...inputs: Tensor[]): Tensor;
+  abstract forward(...inputs: Args): Out;
 
   /** Run forward (and forward hooks), like calling a PyTorch module. */
-  call(...inputs: Tensor[]): Tensor {
+  call(...inputs: Args): Out {
     let out = this.forward(...inputs);
     for (const h of this.forwardHooks) {
       const r = h(this, inputs, out);
@@ -49,7 +66,7 @@ export abstract class Module {
   }
 
   /** Call `hook(module, inputs, output)` after every forward; returns a function that removes it. */
-  registerForwardHook(hook: ForwardHook): () => void {
+  registerForwardHook(hook: ForwardHook<Args, Out>): () => void {
     this.forwardHooks.push(hook);
     return () => {
       const i = this.forwardHooks.indexOf(hook);
@@ -84,7 +101,7 @@ export abstract class Module {
     return t;
   }
 
-  registerModule<M extends Module>(name: string, m: M): M {
+  registerModule<M extends AnyModule>(name: string, m: M): M {
     this.checkName('module', name);
     this._modules.set(name, m);
     return m;
@@ -106,28 +123,28 @@ export abstract class Module {
     return this._buffers.get(name) ?? null;
   }
 
-  child<M extends Module = Module>(name: string): M {
+  child<M extends AnyModule = AnyModule>(name: string): M {
     const m = this._modules.get(name);
     if (!m) throw new ArgumentError(this.constructor.name, `no submodule "${name}"`);
     return m as M;
   }
 
   /** (dotted name, module) for this module and every descendant, depth first. */
-  namedModules(prefix = ''): [string, Module][] {
-    const out: [string, Module][] = [[prefix, this]];
+  namedModules(prefix = ''): [string, AnyModule][] {
+    const out: [string, AnyModule][] = [[prefix, this]];
     for (const [n, m] of this._modules) out.push(...m.namedModules(prefix ? `${prefix}.${n}` : n));
     return out;
   }
 
-  modules(): Module[] {
+  modules(): AnyModule[] {
     return this.namedModules().map(([, m]) => m);
   }
 
-  namedChildren(): [string, Module][] {
+  namedChildren(): [string, AnyModule][] {
     return [...this._modules];
   }
 
-  children(): Module[] {
+  children(): AnyModule[] {
     return [...this._modules.values()];
   }
 
@@ -135,7 +152,7 @@ export abstract class Module {
   namedParameters(prefix = '', recurse = true): [string, Tensor][] {
     const seen = new Set<Tensor>();
     const out: [string, Tensor][] = [];
-    const mods = recurse ? this.namedModules(prefix) : [[prefix, this] as [string, Module]];
+    const mods = recurse ? this.namedModules(prefix) : [[prefix, this] as [string, AnyModule]];
     for (const [mp, m] of mods) {
       for (const [n, p] of m._parameters) {
         if (!p || seen.has(p)) continue;
@@ -152,7 +169,7 @@ export abstract class Module {
 
   namedBuffers(prefix = '', recurse = true): [string, Tensor][] {
     const out: [string, Tensor][] = [];
-    const mods = recurse ? this.namedModules(prefix) : [[prefix, this] as [string, Module]];
+    const mods = recurse ? this.namedModules(prefix) : [[prefix, this] as [string, AnyModule]];
     for (const [mp, m] of mods) {
       for (const [n, b] of m._buffers) if (b) out.push([mp ? `${mp}.${n}` : n, b]);
     }
@@ -164,15 +181,34 @@ export abstract class Module {
   }
 
   /** The submodule at a dotted path ('' is this module). */
-  getSubmodule(path: string): Module {
-    if (!path) return this;
-    let m: Module = this;
+  getSubmodule<M extends AnyModule = AnyModule>(path: string): M {
+    if (!path) return this as unknown as M;
+    let m: AnyModule = this;
     for (const part of path.split('.')) {
       const next = m._modules.get(part);
       if (!next) throw new ArgumentError('getSubmodule', `${this.constructor.name} has no submodule "${path}" (failed at "${part}")`);
       m = next;
     }
-    return m;
+    return m as M;
+  }
+
+  /**
+   * Replace the submodule at a dotted path (torch's set_submodule), e.g. to swap a Linear for a LoRA wrapper.
+   * The new module takes the old one's name, so parameter names below it follow; instance fields of the parent
+   * that pointed at the old module point at the new one. The path must exist.
+   * @example model.setSubmodule('features.0.0', new LoRAConv2d(model.getSubmodule('features.0.0'), { rank: 4, rng }));
+   */
+  setSubmodule(path: string, m: AnyModule): void {
+    if (!path) throw new ArgumentError('setSubmodule', 'the path is empty (cannot replace the module itself)');
+    const i = path.lastIndexOf('.');
+    const parent = this.getSubmodule(i < 0 ? '' : path.slice(0, i));
+    const leaf = path.slice(i + 1);
+    const old = parent._modules.get(leaf);
+    if (!old) throw new ArgumentError('setSubmodule', `${this.constructor.name} has no submodule "${path}"`);
+    parent._modules.set(leaf, m);
+    for (const key of Object.keys(parent)) {
+      if ((parent as unknown as Record<string, unknown>)[key] === old) (parent as unknown as Record<string, unknown>)[key] = m;
+    }
   }
 
   /** The parameter at a dotted path, e.g. `features.0.weight`. */
@@ -200,12 +236,65 @@ export abstract class Module {
     return this;
   }
 
+  /**
+   * A deep copy (copy.deepcopy of a torch module): new parameter and buffer tensors with the same values,
+   * names and requires-grad flags (gradients copied too), new submodules, shared weights still shared, and
+   * every Rng the module holds (dropout) replaced by a fork, so the copy's random stream is its own and the
+   * original's does not move. Hooks (functions) are shared.
+   * @example const learner = model.clone(); // adapt the copy, keep the meta-parameters
+   */
+  clone(): this {
+    return deepCopy(this, new Map()) as this;
+  }
+
+  /** The dtype of the first float parameter or buffer (float32 for a module without any). */
+  get dtype(): DType {
+    for (const [, t] of this.namedParameters()) if (isFloat(t.dtype)) return t.dtype;
+    for (const [, t] of this.namedBuffers()) if (isFloat(t.dtype)) return t.dtype;
+    return 'float32';
+  }
+
+  /**
+   * Convert every float parameter and buffer to `dtype` (module.to(torch.float64)). Integer buffers
+   * (num_batches_tracked) keep theirs. Tensors are replaced by converted leaves with the same names and
+   * requires-grad flags (tied weights stay tied), so build optimisers after converting, as in PyTorch.
+   */
+  to(dtype: DType): this {
+    if (!isFloat(dtype)) throw new DTypeError('Module.to', `modules convert between float dtypes only, got ${dtype}`);
+    const done = new Map<Tensor, Tensor>();
+    const conv = (t: Tensor | null): Tensor | null => {
+      if (!t || !isFloat(t.dtype) || t.dtype === dtype) return t;
+      let c = done.get(t);
+      if (!c) {
+        c = noGrad(() => cast(t, dtype));
+        if (c === t || c.data === t.data) c = noGrad(() => cast(cast(t, dtype), dtype));
+        c.name = t.name;
+        if (t.requiresGrad) c.requiresGrad = true;
+        done.set(t, c);
+      }
+      return c;
+    };
+    for (const m of this.modules()) {
+      for (const [n, t] of m._parameters) m._parameters.set(n, conv(t));
+      for (const [n, t] of m._buffers) m._buffers.set(n, conv(t));
+    }
+    return this;
+  }
+
+  double(): this {
+    return this.to('float64');
+  }
+
+  float(): this {
+    return this.to('float32');
+  }
+
   /** Drop accumulated gradients. */
   zeroGrad(): void {
     for (const p of this.parameters()) p.grad = null;
   }
 
-  apply(fn: (m: Module) => void): this {
+  apply(fn: (m: AnyModule) => void): this {
     for (const m of this.modules()) fn(m);
     return this;
   }
@@ -223,10 +312,10 @@ export abstract class Module {
   /**
    * Copy values from a state dict into this module's tensors in place. Strict (default) throws a
    * StateDictError on missing or unexpected keys; non-strict returns them. A shape mismatch is always an
-   * error naming the key. Values are cast to each tensor's dtype (float64 → float32, int64-as-int32 counters).
+   * error naming the key, and so is a dtype mismatch unless `castDTypes` asks for conversion.
    * @example const { missingKeys } = model.loadStateDict(pretrained, { strict: false }); // new head
    */
-  loadStateDict(sd: StateDict | Map<string, Tensor>, opts: { strict?: boolean } = {}): LoadResult {
+  loadStateDict(sd: StateDict | Map<string, Tensor>, opts: LoadStateDictOptions = {}): LoadResult {
     const strict = opts.strict ?? true;
     const src = sd instanceof Map ? sd : new Map(Object.entries(sd));
     const own = this.stateDict();
@@ -236,6 +325,9 @@ export abstract class Module {
       const v = src.get(k);
       if (v && !shapeEq(v.shape, t.shape)) {
         throw new StateDictError(`size mismatch for ${k}: checkpoint has shape ${fmt(v.shape)}, this model has ${fmt(t.shape)}`, k);
+      }
+      if (v && v.dtype !== t.dtype && !opts.castDTypes) {
+        throw new StateDictError(`dtype mismatch for ${k}: checkpoint has ${v.dtype}, this model has ${t.dtype}; pass { castDTypes: true } to convert, or convert the model with .to('${v.dtype}')`, k);
       }
     }
     if (strict && (missingKeys.length || unexpectedKeys.length)) {
@@ -250,7 +342,7 @@ export abstract class Module {
         if (!v) continue;
         const val = v.dtype === t.dtype ? v : cast(v, t.dtype);
         t.data.set(val.data);
-        t._version++;
+        t._bumpVersion();
       }
     });
     return { missingKeys, unexpectedKeys };
@@ -270,14 +362,36 @@ export abstract class Module {
   }
 }
 
+/** Options of functionalCall. */
+export interface FunctionalCallOptions {
+  /** How BatchNorm layers inside the call treat statistics (see BatchNormPolicy); default: by train/eval mode. */
+  batchNorm?: BatchNormPolicy;
+  /** Throw unless `params` names every parameter of the module (torch's strict=True). Default false. */
+  strict?: boolean;
+}
+
 /**
- * Run `module` with some parameters and buffers replaced by the tensors in `params` (dotted names),
- * like torch.func.functional_call. The module's own tensors are restored afterwards, even on error.
- * This is how MAML, ANIL and Meta-SGD evaluate adapted weights without cloning modules.
- * @example const logits = functionalCall(model, fastWeights, x);
+ * Run `module` with some parameters and buffers replaced by the tensors in `params` (dotted names relative
+ * to `module`), like torch.func.functional_call. Works on any submodule: pass `model.getSubmodule('features')`
+ * with `subParams(fast, 'features')`. `args` is the input tensor or the tuple of inputs. The module's own
+ * tensors are restored afterwards, even on error. This is how MAML, ANIL and Meta-SGD evaluate adapted
+ * weights without cloning modules.
+ * @example
+ * const logits = functionalCall(model, fastWeights, x, { batchNorm: 'batch' }); // running stats untouched
  */
-export function functionalCall(module: Module, params: StateDict | Map<string, Tensor>, ...inputs: Tensor[]): Tensor {
+export function functionalCall<Args extends unknown[], Out>(
+  module: Module<Args, Out>,
+  params: StateDict | Map<string, Tensor>,
+  args: Args | Args[0],
+  opts: FunctionalCallOptions = {},
+): Out {
   const entries = params instanceof Map ? [...params] : Object.entries(params);
+  const inputs = (args instanceof Tensor ? [args] : args) as Args;
+  if (opts.strict) {
+    const given = new Set(entries.map(([n]) => n));
+    const missing = module.namedParameters().map(([n]) => n).filter((n) => !given.has(n));
+    if (missing.length) throw new StateDictError(`functionalCall (strict): no tensor given for ${missing.join(', ')}`, missing[0]);
+  }
   const restore: [Map<string, Tensor | null>, string, Tensor | null][] = [];
   try {
     for (const [path, t] of entries) {
@@ -293,7 +407,7 @@ export function functionalCall(module: Module, params: StateDict | Map<string, T
       restore.push([map, leaf, old]);
       map.set(leaf, t);
     }
-    return module.call(...inputs);
+    return withBatchNormPolicy(opts.batchNorm, () => module.call(...inputs));
   } finally {
     for (let k = restore.length - 1; k >= 0; k--) {
       const [map, leaf, old] = restore[k]!;
@@ -302,3 +416,59 @@ export function functionalCall(module: Module, params: StateDict | Map<string, T
   }
 }
 
+// Clones of Rngs made by Module.clone(), per source generator: the n-th clone forks key `clone:n`.
+const rngClones = new WeakMap<Rng, number>();
+
+/** copy.deepcopy for module graphs: memoised (shared objects stay shared), tensors copied, Rngs forked. */
+function deepCopy(v: unknown, memo: Map<unknown, unknown>): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  if (memo.has(v)) return memo.get(v);
+  if (v instanceof Tensor) {
+    const c = new Tensor(v.data.slice(), v.shape, v.dtype);
+    memo.set(v, c);
+    c.name = v.name;
+    if (v.requiresGrad && v.isLeaf) c.requiresGrad = true;
+    if (v.grad) c.grad = deepCopy(v.grad.detach(), memo) as Tensor;
+    return c;
+  }
+  if (v instanceof Rng) {
+    const n = rngClones.get(v) ?? 0;
+    rngClones.set(v, n + 1);
+    const c = v.fork(`clone:${n}`);
+    memo.set(v, c);
+    return c;
+  }
+  if (ArrayBuffer.isView(v)) {
+    const c = (v as unknown as { slice(): unknown }).slice();
+    memo.set(v, c);
+    return c;
+  }
+  if (v instanceof Map) {
+    const c = new Map();
+    memo.set(v, c);
+    for (const [k, x] of v) c.set(deepCopy(k, memo), deepCopy(x, memo));
+    return c;
+  }
+  if (v instanceof Set) {
+    const c = new Set();
+    memo.set(v, c);
+    for (const x of v) c.add(deepCopy(x, memo));
+    return c;
+  }
+  if (Array.isArray(v)) {
+    const c: unknown[] = [];
+    memo.set(v, c);
+    for (const x of v) c.push(deepCopy(x, memo));
+    return c;
+  }
+  const proto = Object.getPrototypeOf(v) as object | null;
+  if (!(v instanceof Module) && proto !== Object.prototype && proto !== null) return v; // other class instances are shared
+  const c = Object.create(proto) as Record<PropertyKey, unknown>;
+  memo.set(v, c);
+  for (const key of Reflect.ownKeys(v)) {
+    const d = Object.getOwnPropertyDescriptor(v, key)!;
+    if ('value' in d) d.value = deepCopy(d.value, memo);
+    Object.defineProperty(c, key, d);
+  }
+  return c;
+}

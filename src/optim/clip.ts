@@ -24,7 +24,7 @@ export function clipGradNorm_(params: Iterable<Tensor>, maxNorm: number, normTyp
   if (coef < 1) {
     for (const g of grads) {
       for (let i = 0; i < g.data.length; i++) g.data[i] *= coef;
-      g._version++;
+      g._bumpVersion();
     }
   }
   return total;
@@ -36,6 +36,6 @@ export function clipGradValue_(params: Iterable<Tensor>, clipValue: number): voi
     const g = p.grad;
     if (!g) continue;
     for (let i = 0; i < g.data.length; i++) g.data[i] = Math.min(clipValue, Math.max(-clipValue, g.data[i]!));
-    g._version++;
+    g._bumpVersion();
   }
 }

@@ -92,7 +92,7 @@ export abstract class Optimizer {
           this.state.set(p, st);
         }
         this.update(p, p.grad, st, group.hyper);
-        p._version++;
+        p._bumpVersion();
       });
     }
   }

@@ -136,11 +136,11 @@ export function copyInto(dst: Tensor, src: TensorLike): void {
     kernels().expand(s.data, shaped, dst.shape, tmp);
     kernels().cast(tmp, dst.data);
   }
-  dst._version++;
+  dst._bumpVersion();
 }
 
 export function fillInto(dst: Tensor, v: number): void {
   if (dst.gradFn) throw new GradError(`fill_: in-place write into a non-leaf tensor (shape ${fmt(dst.shape)})`);
   dst.data.fill(v);
-  dst._version++;
+  dst._bumpVersion();
 }

@@ -150,7 +150,7 @@ export function batchNorm(
       let mom = opts.momentum === undefined ? 0.1 : opts.momentum;
       if (opts.numBatchesTracked) {
         opts.numBatchesTracked.data[0]! += 1;
-        opts.numBatchesTracked._version++;
+        opts.numBatchesTracked._bumpVersion();
         if (mom === null) mom = 1 / opts.numBatchesTracked.data[0]!;
       }
       if (mom === null) mom = 0.1;
@@ -161,8 +161,8 @@ export function batchNorm(
         rm[i] = (1 - mom) * rm[i]! + mom * md[i]!;
         rv[i] = (1 - mom) * rv[i]! + mom * varBiased * unbias;
       }
-      runningMean._version++;
-      runningVar._version++;
+      runningMean._bumpVersion();
+      runningVar._bumpVersion();
     }
     return y;
   }

@@ -22,7 +22,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
     throw new ShapeError('reshape', `cannot reshape ${x.numel()} elements into ${fmt(s)}`, [x.shape]);
   }
   if (shapeEq(s, x.shape)) return x;
-  const out = new Tensor(x.data, s, x.dtype);
+  const out = new Tensor(x.data, s, x.dtype, x);
   return record('reshape', [x], { shape: s }, out);
 }
 
