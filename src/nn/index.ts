@@ -1,6 +1,9 @@
 // nn: modules, layers, initialisers, functional call and the reference models.
 export { Module, functionalCall } from './module.js';
-export type { StateDict, LoadResult, ForwardHook } from './module.js';
+export type { StateDict, LoadResult, LoadStateDictOptions, ForwardHook, AnyModule, FunctionalCallOptions } from './module.js';
+export { withBatchNormPolicy, batchNormPolicy } from './batchnorm-policy.js';
+export type { BatchNormPolicy } from './batchnorm-policy.js';
+export * from './params.js';
 export * from './init.js';
 export * from './layers/linear.js';
 export * from './layers/conv.js';

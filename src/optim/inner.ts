@@ -3,14 +3,14 @@ import { grad } from '../engine/autograd.js';
 import { ArgumentError } from '../core/errors.js';
 import { Tensor } from '../engine/tensor.js';
 import { mul, sub } from '../engine/ops/elementwise.js';
-import type { Module } from '../nn/module.js';
+import type { AnyModule } from '../nn/module.js';
 import { matchName, type NamePattern } from '../nn/names.js';
 
-/** Dotted name → tensor: the "fast weights" of meta-learning. */
-export type ParamMap = Map<string, Tensor>;
+export type { ParamMap } from '../nn/params.js';
+import type { ParamMap } from '../nn/params.js';
 
 /** A module's trainable parameters as a map, optionally only those matching patterns. */
-export function paramMap(module: Module, only?: NamePattern | NamePattern[]): ParamMap {
+export function paramMap(module: AnyModule, only?: NamePattern | NamePattern[]): ParamMap {
   const pats = only === undefined ? null : Array.isArray(only) ? only : [only];
   return new Map(module.namedParameters().filter(([n, p]) => p.requiresGrad && (!pats || pats.some((q) => matchName(q, n)))));
 }

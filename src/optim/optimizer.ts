@@ -41,31 +41,47 @@ export abstract class Optimizer {
   readonly paramGroups: { params: Tensor[]; names: (string | null)[]; hyper: ParamGroup }[] = [];
   readonly state = new Map<Tensor, ParamState>();
 
+  /** The hyper-parameters a group gets unless it overrides them. */
+  readonly defaults: Readonly<ParamGroup>;
+
   constructor(params: ParamsArg, defaults: ParamGroup) {
+    this.defaults = { ...defaults };
     const specs: ParamGroupSpec[] = isGroupSpecs(params) ? params : [{ params: params as Iterable<Tensor | readonly [string, Tensor]> }];
-    const seen = new Set<Tensor>();
-    for (const spec of specs) {
-      const { params: ps, ...overrides } = spec;
-      const tensors: Tensor[] = [];
-      const names: (string | null)[] = [];
-      for (const item of ps) {
-        const [name, t] = item instanceof Tensor ? [null, item] : [item[0], item[1]];
-        if (!(t instanceof Tensor)) throw new ArgumentError(this.constructor.name, `parameter ${name ?? tensors.length} is not a Tensor`);
-        if (!isFloat(t.dtype)) throw new ArgumentError(this.constructor.name, `parameter ${name ?? tensors.length} has dtype ${t.dtype}; only float tensors can be optimised`);
-        if (!t.isLeaf) throw new ArgumentError(this.constructor.name, `parameter ${name ?? tensors.length} is not a leaf tensor`);
-        if (seen.has(t)) throw new ArgumentError(this.constructor.name, `parameter ${name ?? ''} appears in more than one group`);
-        seen.add(t);
-        tensors.push(t);
-        names.push(name);
-      }
-      const hyper = { ...defaults } as ParamGroup;
-      for (const [k, v] of Object.entries(overrides)) {
-        if (!(k in defaults)) throw new ArgumentError(this.constructor.name, `unknown option "${k}" in a parameter group (known: ${Object.keys(defaults).join(', ')})`);
-        hyper[k] = v as Hyper[string];
-      }
-      this.validate(hyper);
-      this.paramGroups.push({ params: tensors, names, hyper });
+    for (const spec of specs) this.addParamGroup(spec);
+  }
+
+  /**
+   * Add a group of parameters with its own hyper-parameters (torch's add_param_group): a new head during
+   * fine-tuning, layers unfrozen by gradual unfreezing, LoRA factors swapped in. Unspecified options take
+   * the optimiser's defaults; a parameter already in a group is an error.
+   * @example opt.addParamGroup({ params: model.getSubmodule('features.3').namedParameters('features.3'), lr: 1e-4 });
+   */
+  addParamGroup(spec: ParamGroupSpec): void {
+    const { params: ps, ...overrides } = spec;
+    if (!ps || typeof (ps as Iterable<unknown>)[Symbol.iterator] !== 'function') {
+      throw new ArgumentError(`${this.constructor.name}.addParamGroup`, 'the group needs `params`: tensors or (name, tensor) pairs');
     }
+    const seen = new Set<Tensor>();
+    for (const g of this.paramGroups) for (const p of g.params) seen.add(p);
+    const tensors: Tensor[] = [];
+    const names: (string | null)[] = [];
+    for (const item of ps) {
+      const [name, t] = item instanceof Tensor ? [null, item] : [item[0], item[1]];
+      if (!(t instanceof Tensor)) throw new ArgumentError(this.constructor.name, `parameter ${name ?? tensors.length} is not a Tensor`);
+      if (!isFloat(t.dtype)) throw new ArgumentError(this.constructor.name, `parameter ${name ?? tensors.length} has dtype ${t.dtype}; only float tensors can be optimised`);
+      if (!t.isLeaf) throw new ArgumentError(this.constructor.name, `parameter ${name ?? tensors.length} is not a leaf tensor`);
+      if (seen.has(t)) throw new ArgumentError(this.constructor.name, `parameter ${name ?? ''} appears in more than one group`);
+      seen.add(t);
+      tensors.push(t);
+      names.push(name);
+    }
+    const hyper = { ...this.defaults } as ParamGroup;
+    for (const [k, v] of Object.entries(overrides)) {
+      if (!(k in this.defaults)) throw new ArgumentError(this.constructor.name, `unknown option "${k}" in a parameter group (known: ${Object.keys(this.defaults).join(', ')})`);
+      hyper[k] = v as Hyper[string];
+    }
+    this.validate(hyper);
+    this.paramGroups.push({ params: tensors, names, hyper });
   }
 
   /** Check a group's hyper-parameters; throws ArgumentError. */

@@ -14,10 +14,17 @@ export abstract class LRScheduler {
   constructor(readonly optimizer: Optimizer) {
     // Like PyTorch's initial_lr: the first schedule on an optimiser records the base rates, so schedules
     // created later (SequentialLR's parts) start from them rather than from a rate already scheduled.
-    this.baseLrs = optimizer.paramGroups.map((g) => {
+    this.baseLrs = [];
+    this.syncGroups();
+  }
+  /** Record the base rate of groups added to the optimiser (addParamGroup) since the last call. */
+  protected syncGroups(): void {
+    const groups = this.optimizer.paramGroups;
+    for (let i = this.baseLrs.length; i < groups.length; i++) {
+      const g = groups[i]!;
       if (typeof g.hyper['initialLr'] !== 'number') g.hyper['initialLr'] = g.hyper.lr;
-      return g.hyper['initialLr'] as number;
-    });
+      this.baseLrs.push(g.hyper['initialLr'] as number);
+    }
   }
   abstract factor(epoch: number): number;
   step(): void {
@@ -30,6 +37,7 @@ export abstract class LRScheduler {
     this.apply();
   }
   protected apply(): void {
+    this.syncGroups();
     const f = this.factor(this.lastEpoch);
     this.optimizer.paramGroups.forEach((g, i) => (g.hyper.lr = this.baseLrs[i]! * f));
   }
@@ -86,6 +94,7 @@ export class CosineAnnealingLR extends LRScheduler {
     return (this.etaMin + (base - this.etaMin) * cos) / base;
   }
   protected override apply(): void {
+    this.syncGroups();
     const e = Math.min(this.lastEpoch, this.tMax);
     const cos = (1 + Math.cos((Math.PI * e) / this.tMax)) / 2;
     this.optimizer.paramGroups.forEach((g, i) => (g.hyper.lr = this.etaMin + (this.baseLrs[i]! - this.etaMin) * cos));

@@ -1,6 +1,7 @@
 // Conv2d layer.
 import { zeros } from '../../engine/create.js';
 import { ArgumentError } from '../../core/errors.js';
+import type { FloatDType } from '../../core/dtype.js';
 import type { Rng } from '../../engine/rng.js';
 import type { Tensor } from '../../engine/tensor.js';
 import { conv2d, pair, type Pair } from '../../engine/ops/conv.js';
@@ -14,6 +15,7 @@ export interface Conv2dLayerOptions {
   dilation?: Pair;
   groups?: number;
   bias?: boolean;
+  dtype?: FloatDType;
 }
 
 /** 2-d convolution (torch.nn.Conv2d): weight [out, in/groups, kh, kw], PyTorch's default init. */
@@ -38,9 +40,10 @@ export class Conv2d extends Module {
     this.padding = opts.padding ?? 0;
     this.dilation = opts.dilation ?? 1;
     this.groups = groups;
-    const w = this.registerParameter('weight', zeros([outChannels, inChannels / groups, ...this.kernelSize]))!;
+    const dtype = opts.dtype ?? 'float32';
+    const w = this.registerParameter('weight', zeros([outChannels, inChannels / groups, ...this.kernelSize], { dtype }))!;
     defaultWeightInit_(w, opts.rng);
-    if (opts.bias ?? true) defaultBiasInit_(this.registerParameter('bias', zeros([outChannels]))!, w, opts.rng);
+    if (opts.bias ?? true) defaultBiasInit_(this.registerParameter('bias', zeros([outChannels], { dtype }))!, w, opts.rng);
     else this.registerParameter('bias', null);
   }
   get weight(): Tensor { return this.param('weight'); }

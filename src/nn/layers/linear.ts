@@ -1,5 +1,6 @@
 // Linear, Identity, Flatten and Embedding layers.
 import { zeros } from '../../engine/create.js';
+import type { FloatDType } from '../../core/dtype.js';
 import type { Rng } from '../../engine/rng.js';
 import type { Tensor } from '../../engine/tensor.js';
 import { embedding, linear } from '../../engine/ops/index.js';
@@ -11,13 +12,14 @@ import { Module } from '../module.js';
 export class Linear extends Module {
   readonly inFeatures: number;
   readonly outFeatures: number;
-  constructor(inFeatures: number, outFeatures: number, opts: { rng: Rng; bias?: boolean }) {
+  constructor(inFeatures: number, outFeatures: number, opts: { rng: Rng; bias?: boolean; dtype?: FloatDType }) {
     super();
     this.inFeatures = inFeatures;
     this.outFeatures = outFeatures;
-    const w = this.registerParameter('weight', zeros([outFeatures, inFeatures]))!;
+    const dtype = opts.dtype ?? 'float32';
+    const w = this.registerParameter('weight', zeros([outFeatures, inFeatures], { dtype }))!;
     defaultWeightInit_(w, opts.rng);
-    if (opts.bias ?? true) defaultBiasInit_(this.registerParameter('bias', zeros([outFeatures]))!, w, opts.rng);
+    if (opts.bias ?? true) defaultBiasInit_(this.registerParameter('bias', zeros([outFeatures], { dtype }))!, w, opts.rng);
     else this.registerParameter('bias', null);
   }
   get weight(): Tensor { return this.param('weight'); }
@@ -49,9 +51,9 @@ export class Flatten extends Module {
 
 /** A lookup table of `numEmbeddings` vectors of size `embeddingDim`, initialised N(0, 1). */
 export class Embedding extends Module {
-  constructor(readonly numEmbeddings: number, readonly embeddingDim: number, opts: { rng: Rng }) {
+  constructor(readonly numEmbeddings: number, readonly embeddingDim: number, opts: { rng: Rng; dtype?: FloatDType }) {
     super();
-    normal_(this.registerParameter('weight', zeros([numEmbeddings, embeddingDim]))!, 0, 1, opts.rng);
+    normal_(this.registerParameter('weight', zeros([numEmbeddings, embeddingDim], { dtype: opts.dtype ?? 'float32' }))!, 0, 1, opts.rng);
   }
   get weight(): Tensor { return this.param('weight'); }
   forward(indices: Tensor): Tensor {

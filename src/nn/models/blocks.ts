@@ -1,7 +1,7 @@
 // Blocks: the input→output partition of a model's modules that surgical fine-tuning and reports work with.
 import { ArgumentError } from '../../core/errors.js';
 import type { Tensor } from '../../engine/tensor.js';
-import type { Module } from '../module.js';
+import type { AnyModule } from '../module.js';
 
 /** A named group of submodules (dotted paths), e.g. `{ name: 'block1', modules: ['features.0'] }`. */
 export interface Block {
@@ -14,19 +14,19 @@ export interface HasBlocks {
   blocks(): Block[];
 }
 
-export function hasBlocks(m: Module): m is Module & HasBlocks {
+export function hasBlocks(m: AnyModule): m is AnyModule & HasBlocks {
   return typeof (m as Partial<HasBlocks>).blocks === 'function';
 }
 
 /** The (dotted name, parameter) pairs that belong to a block. */
-export function blockParameters(model: Module & HasBlocks, blockName: string): [string, Tensor][] {
+export function blockParameters(model: AnyModule & HasBlocks, blockName: string): [string, Tensor][] {
   const block = model.blocks().find((b) => b.name === blockName);
   if (!block) throw new ArgumentError('blockParameters', `no block "${blockName}" (blocks: ${model.blocks().map((b) => b.name).join(', ')})`);
   return model.namedParameters().filter(([n]) => block.modules.some((m) => m === '' || n === m || n.startsWith(`${m}.`)));
 }
 
 /** The block each parameter belongs to (throws if a parameter is in no block, which would be a model bug). */
-export function parameterBlocks(model: Module & HasBlocks): Map<string, string> {
+export function parameterBlocks(model: AnyModule & HasBlocks): Map<string, string> {
   const out = new Map<string, string>();
   const blocks = model.blocks();
   for (const [n] of model.namedParameters()) {

@@ -1,5 +1,6 @@
 // Conv-4: the standard few-shot backbone (4 × conv 3×3, BatchNorm, ReLU, max-pool or stride 2) with a linear head.
 import { ArgumentError } from '../../core/errors.js';
+import type { FloatDType } from '../../core/dtype.js';
 import type { Rng } from '../../engine/rng.js';
 import type { Tensor } from '../../engine/tensor.js';
 import { flatten } from '../../engine/ops/shape.js';
@@ -27,6 +28,9 @@ export interface Conv4Options {
   /** BatchNorm running statistics (false = batch statistics always, as MAML) */
   trackRunningStats?: boolean;
   bnMomentum?: number | null;
+  /** BatchNorm running statistics per inner step (MAML++'s BNRS); use with the `{ perStep: k }` policy */
+  bnPerStepStatistics?: number;
+  dtype?: FloatDType;
 }
 
 /**
@@ -45,12 +49,18 @@ export class Conv4 extends Module implements HasBlocks {
     super();
     const inCh = opts.inChannels ?? 1, hidden = opts.hidden ?? 64, size = opts.imageSize ?? 28;
     this.pooling = opts.pooling ?? 'max';
+    const dtype = opts.dtype ?? 'float32';
     this.numClasses = opts.numClasses ?? 5;
     const blocks: Module[] = [];
     let s = size;
     for (let i = 0; i < 4; i++) {
-      const conv = new Conv2d(i === 0 ? inCh : hidden, hidden, 3, { rng: opts.rng, padding: 1, stride: this.pooling === 'stride' ? 2 : 1 });
-      const bn = new BatchNorm2d(hidden, { trackRunningStats: opts.trackRunningStats ?? true, momentum: opts.bnMomentum === undefined ? 0.1 : opts.bnMomentum });
+      const conv = new Conv2d(i === 0 ? inCh : hidden, hidden, 3, { rng: opts.rng, padding: 1, stride: this.pooling === 'stride' ? 2 : 1, dtype });
+      const bn = new BatchNorm2d(hidden, {
+        trackRunningStats: opts.trackRunningStats ?? true,
+        momentum: opts.bnMomentum === undefined ? 0.1 : opts.bnMomentum,
+        perStepStatistics: opts.bnPerStepStatistics ?? 0,
+        dtype,
+      });
       if (this.pooling === 'max') {
         blocks.push(new Sequential(conv, bn, new ReLU(), new MaxPool2d(2)));
         s = Math.floor(s / 2);
@@ -62,7 +72,7 @@ export class Conv4 extends Module implements HasBlocks {
     if (s < 1) throw new ArgumentError('Conv4', `imageSize ${size} is too small for four downsamplings`);
     this.registerModule('features', new Sequential(...blocks));
     this.featureDim = this.pooling === 'max' ? hidden * s * s : hidden;
-    if (this.numClasses > 0) this.registerModule('classifier', new Linear(this.featureDim, this.numClasses, { rng: opts.rng }));
+    if (this.numClasses > 0) this.registerModule('classifier', new Linear(this.featureDim, this.numClasses, { rng: opts.rng, dtype }));
   }
 
   /** The embedding: [N, featureDim]. */

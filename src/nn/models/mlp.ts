@@ -1,5 +1,6 @@
 // MLP: Linear layers with activations in between, named like torch.nn.Sequential.
 import { ArgumentError } from '../../core/errors.js';
+import type { FloatDType } from '../../core/dtype.js';
 import type { Rng } from '../../engine/rng.js';
 import { ELU, GELU, LeakyReLU, ReLU, Sigmoid, Tanh } from '../layers/activation.js';
 import { Sequential } from '../layers/container.js';
@@ -27,13 +28,13 @@ function activation(a: Activation): Module {
  */
 export class MLP extends Sequential implements HasBlocks {
   readonly sizes: number[];
-  constructor(sizes: number[], opts: { rng: Rng; activation?: Activation; bias?: boolean }) {
+  constructor(sizes: number[], opts: { rng: Rng; activation?: Activation; bias?: boolean; dtype?: FloatDType }) {
     if (sizes.length < 2 || sizes.some((s) => !Number.isInteger(s) || s < 1)) {
       throw new ArgumentError('MLP', `sizes must list at least input and output widths, got [${sizes}]`);
     }
     const layers: Module[] = [];
     for (let i = 0; i + 1 < sizes.length; i++) {
-      layers.push(new Linear(sizes[i]!, sizes[i + 1]!, { rng: opts.rng, bias: opts.bias ?? true }));
+      layers.push(new Linear(sizes[i]!, sizes[i + 1]!, { rng: opts.rng, bias: opts.bias ?? true, dtype: opts.dtype ?? 'float32' }));
       if (i + 2 < sizes.length) layers.push(activation(opts.activation ?? 'relu'));
     }
     super(...layers);

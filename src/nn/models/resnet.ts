@@ -1,5 +1,6 @@
 // CIFAR-style ResNet (He et al. 2016) with basic blocks, configurable depth and width, torchvision names.
 import { ArgumentError } from '../../core/errors.js';
+import type { FloatDType } from '../../core/dtype.js';
 import type { Rng } from '../../engine/rng.js';
 import type { Tensor } from '../../engine/tensor.js';
 import { add, relu } from '../../engine/ops/elementwise.js';
@@ -15,14 +16,14 @@ import type { Block, HasBlocks } from './blocks.js';
 
 /** conv3×3 → BN → ReLU → conv3×3 → BN, plus the identity or a 1×1 conv + BN shortcut (`downsample`). */
 export class BasicBlock extends Module {
-  constructor(inPlanes: number, planes: number, stride: number, rng: Rng) {
+  constructor(inPlanes: number, planes: number, stride: number, rng: Rng, dtype: FloatDType = 'float32') {
     super();
-    this.registerModule('conv1', new Conv2d(inPlanes, planes, 3, { rng, stride, padding: 1, bias: false }));
-    this.registerModule('bn1', new BatchNorm2d(planes));
-    this.registerModule('conv2', new Conv2d(planes, planes, 3, { rng, stride: 1, padding: 1, bias: false }));
-    this.registerModule('bn2', new BatchNorm2d(planes));
+    this.registerModule('conv1', new Conv2d(inPlanes, planes, 3, { rng, stride, padding: 1, bias: false, dtype }));
+    this.registerModule('bn1', new BatchNorm2d(planes, { dtype }));
+    this.registerModule('conv2', new Conv2d(planes, planes, 3, { rng, stride: 1, padding: 1, bias: false, dtype }));
+    this.registerModule('bn2', new BatchNorm2d(planes, { dtype }));
     if (stride !== 1 || inPlanes !== planes) {
-      this.registerModule('downsample', new Sequential(new Conv2d(inPlanes, planes, 1, { rng, stride, bias: false }), new BatchNorm2d(planes)));
+      this.registerModule('downsample', new Sequential(new Conv2d(inPlanes, planes, 1, { rng, stride, bias: false, dtype }), new BatchNorm2d(planes, { dtype })));
     }
   }
   forward(x: Tensor): Tensor {
@@ -41,6 +42,7 @@ export interface ResNetOptions {
   widths?: number[];
   inChannels?: number;
   numClasses?: number;
+  dtype?: FloatDType;
 }
 
 /**
@@ -61,20 +63,20 @@ export class ResNet extends Module implements HasBlocks {
     this.blocksPerStage = bps.slice();
     this.widths = widths.slice();
     this.numClasses = opts.numClasses ?? 10;
-    const rng = opts.rng;
-    this.registerModule('conv1', new Conv2d(opts.inChannels ?? 3, widths[0]!, 3, { rng, padding: 1, bias: false }));
-    this.registerModule('bn1', new BatchNorm2d(widths[0]!));
+    const rng = opts.rng, dtype = opts.dtype ?? 'float32';
+    this.registerModule('conv1', new Conv2d(opts.inChannels ?? 3, widths[0]!, 3, { rng, padding: 1, bias: false, dtype }));
+    this.registerModule('bn1', new BatchNorm2d(widths[0]!, { dtype }));
     let inPlanes = widths[0]!;
     bps.forEach((n, s) => {
       const blocks: Module[] = [];
       for (let b = 0; b < n; b++) {
-        blocks.push(new BasicBlock(inPlanes, widths[s]!, b === 0 && s > 0 ? 2 : 1, rng));
+        blocks.push(new BasicBlock(inPlanes, widths[s]!, b === 0 && s > 0 ? 2 : 1, rng, dtype));
         inPlanes = widths[s]!;
       }
       this.registerModule(`layer${s + 1}`, new Sequential(...blocks));
     });
     this.registerModule('avgpool', new AdaptiveAvgPool2d(1));
-    if (this.numClasses > 0) this.registerModule('fc', new Linear(inPlanes, this.numClasses, { rng }));
+    if (this.numClasses > 0) this.registerModule('fc', new Linear(inPlanes, this.numClasses, { rng, dtype }));
     for (const m of this.modules()) {
       if (m instanceof Conv2d) kaimingNormal_(m.weight, rng, { mode: 'fan_out', nonlinearity: 'relu' });
       if (m instanceof BatchNorm2d) {
