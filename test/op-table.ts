@@ -9,7 +9,7 @@ export interface OpCase {
   inputs: (rng: Rng) => Tensor[];
   fn: (...xs: Tensor[]) => Tensor;
   /** closed-form forward from plain loops */
-  ref?: (...xs: Arr[]) => Arr;
+  ref: (...xs: Arr[]) => Arr;
   /** skip the gradient checks (non-differentiable op) */
   noGrad?: boolean;
   /** skip the second-order check (for the slowest cases only) */

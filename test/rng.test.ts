@@ -22,12 +22,21 @@ describe('Rng', () => {
     assert.deepEqual(JSON.parse(out), draws(42));
   });
 
-  it('pins the xoshiro128** stream for seed 0 (a change here changes every seeded result)', () => {
+  it('is xoshiro128** exactly: the reference implementation\'s outputs from state {1, 2, 3, 4}', () => {
+    // Blackman & Vigna's xoshiro128starstar.c seeded with s = {1, 2, 3, 4} (the rand_xoshiro test vector)
     const r = new Rng(0);
-    const first = [r.nextUint32(), r.nextUint32(), r.nextUint32()];
-    const again = new Rng(0);
-    assert.deepEqual([again.nextUint32(), again.nextUint32(), again.nextUint32()], first);
-    assert.ok(first.every((v) => Number.isInteger(v) && v >= 0 && v < 2 ** 32));
+    r.setState({ s: [1, 2, 3, 4], spare: null });
+    const got = Array.from({ length: 10 }, () => r.nextUint32());
+    assert.deepEqual(got, [11520, 0, 5927040, 70819200, 2031721883, 1637235492, 1287239034, 3734860849, 3729100597, 4258142804]);
+  });
+
+  it('pins the stream for seed 0 and its forks (a change here changes every seeded result)', () => {
+    const r = new Rng(0);
+    assert.deepEqual([r.nextUint32(), r.nextUint32(), r.nextUint32()], [4033695590, 3800906299, 3387176641]);
+    assert.equal(r.uniform(), 0.357043351179145);
+    assert.equal(r.normal(), -0.5438484432108271);
+    const f = new Rng(0).fork('data');
+    assert.deepEqual([f.nextUint32(), f.nextUint32()], [3535650270, 191373495]);
   });
 
   it('split and fork give independent, reproducible streams', () => {
@@ -38,10 +47,13 @@ describe('Rng', () => {
     const f1 = new Rng(5).fork('data'), f2 = new Rng(5).fork('data'), f3 = new Rng(5).fork('init');
     assert.equal(f1.uniform(), f2.uniform());
     assert.notEqual(new Rng(5).fork('data').uniform(), f3.uniform());
-    const parent = new Rng(5);
-    const u = parent.uniform();
-    new Rng(5).fork('x');
-    assert.equal(new Rng(5).uniform(), u, 'fork does not advance');
+    const parent = new Rng(5), twin = new Rng(5);
+    parent.uniform();
+    twin.uniform();
+    parent.fork('x');
+    parent.fork(3);
+    assert.deepEqual(parent.getState(), twin.getState(), 'fork does not advance the generator it forks');
+    assert.equal(parent.uniform(), twin.uniform());
   });
 
   it('forks of forks and splits of splits still depend on the original seed', () => {

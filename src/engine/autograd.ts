@@ -209,7 +209,8 @@ function runBackward(outputs: readonly Tensor[], grads: Map<Tensor, Tensor>, tar
 function checkSaved(node: GradNode, out: Tensor): void {
   const s = saved[node.prim];
   for (const i of s.inputs) {
-    const t = node.inputs[i]!;
+    const t = node.inputs[i];
+    if (!t) continue; // an optional input the call did not pass (batch-norm without weight)
     if (t._version !== node.versions[i]) throw inPlace(node.prim, `input ${i}`, t, node.versions[i]!);
   }
   if (s.output && out._version !== node.outputVersion) throw inPlace(node.prim, 'output', out, node.outputVersion);
