@@ -99,4 +99,15 @@ describe('in-place writes and autograd', () => {
     assertClose(grad(y, [w])[0]!, [2, 4]);
     assert.notEqual(c.data, w.data);
   });
+
+  it('slices, selects and non-identity permutes are copies (documented): writing them leaves the source alone', () => {
+    const w = leaf([1, 2, 3, 4], [2, 2]);
+    const y = w.mul(w).sum();
+    for (const c of [w.narrow(0, 0, 1), w.select(1, 0), w.t(), w.chunk(2, 0)[1]!, w.slice(1, 0, 2, 2)]) {
+      assert.notEqual(c.data, w.data);
+      c.detach().fill_(0);
+    }
+    assert.deepEqual([...w.data], [1, 2, 3, 4]);
+    assertClose(grad(y, [w])[0]!, [[2, 4], [6, 8]]);
+  });
 });
