@@ -9,3 +9,5 @@ export * as optim from './optim/index.js';
 export * from './optim/index.js';
 export * from './io/index.js';
 export * from './data/index.js';
+export * as meta from './meta/index.js';
+export * from './meta/index.js';
