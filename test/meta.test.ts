@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  ANIL, Conv4, FOMAML, GaussianClassTasks, MAML, MLP, MetaSGD, Module, ProtoNet, Rng, SinusoidTasks, Tensor,
+  ANIL, Adam, Baseline, CNP, Conv4, CosineClassifier, FineTune, FOMAML, GaussianClassTasks, MAML, MAMLPlusPlus,
+  MatchingNet, MLP, MetaSGD, Module, PretrainAll, ProtoNet, Reptile, Rng, SinusoidTasks, Tensor, concat, gaussianNll,
   evaluate, functionalCall, grad, gradMap, meanCi95, mseLoss, noGrad, prototypes, randn, tensor,
   type MetaLearner, type Task,
 } from '../src/index.js';
@@ -178,3 +179,163 @@ describe('evaluation protocol', () => {
     assert.equal(r.ci95, (1.96 * 0.25) / 2);
   });
 });
+
+describe('Reptile', () => {
+  it('with one SGD inner step on the full support, θ − W̃ is α times the joint-training gradient', () => {
+    const tasks = sinusoidTasks(3, 11);
+    const model = mlp64(12);
+    const reptile = new Reptile({ model, problem: 'regression', innerOptimizer: 'sgd', innerLr: 0.03, innerSteps: 1 });
+    const g = metaGrads(reptile, tasks);
+    let joint: Tensor | null = null;
+    const params = model.parameters();
+    const gs = tasks.map((t) => grad(mseLoss(model.call(t.support.x), t.support.y).div(tasks.length), params));
+    params.forEach((p, i) => {
+      const sumG = gs.map((x) => x[i]!).reduce((a, b) => a.add(b));
+      assertClose(g.get(`model.${model.namedParameters()[i]![0]}`)!, sumG.mul(0.03), { rtol: 1e-9, atol: 1e-13 });
+      joint = sumG;
+    });
+    assert.ok(joint);
+  });
+
+  it('an outer SGD step of ε = 1 moves θ onto the mean of the adapted weights', () => {
+    const tasks = sinusoidTasks(2, 13);
+    const model = mlp64(14);
+    const reptile = new Reptile({ model, problem: 'regression', innerLr: 0.01, innerSteps: 3 });
+    const ws = tasks.map((t) => reptile.train(t.support, 3));
+    for (const [, p] of reptile.namedMetaParameters()) p.grad = null;
+    reptile.metaBackward(tasks, ctx);
+    noGrad(() => { for (const p of model.parameters()) p.copy_(p.sub(p.grad!)); });
+    for (const [n, p] of model.namedParameters()) assertClose(p, ws[0]!.get(n)!.add(ws[1]!.get(n)!).div(2), { rtol: 1e-9, atol: 1e-12, msg: n });
+  });
+});
+
+describe('MAML++', () => {
+  it('with constant learned lrs, no MSL and no annealing it is MAML; each lr gets a gradient per step', () => {
+    const tasks = sinusoidTasks(2, 21);
+    const a = metaGrads(new MAML({ model: mlp64(22), problem: 'regression', innerLr: 0.03, innerSteps: 3 }), tasks);
+    const mpp = new MAMLPlusPlus({ model: mlp64(22), problem: 'regression', innerLr: 0.03, innerSteps: 3, mslEpochs: 0 });
+    const b = metaGrads(mpp, tasks);
+    for (const [n, g] of a) assertClose(b.get(n)!, g, { rtol: 1e-10, atol: 1e-13, msg: n });
+    assert.deepEqual(b.get('lrs.0.weight')!.shape, [3]);
+    assert.ok(b.get('lrs.0.weight')!.data.every((v) => v !== 0));
+  });
+
+  it('multi-step loss weights: 1/N at epoch 0, sum to 1, anneal to the last step; DA switches order by epoch', () => {
+    const mpp = new MAMLPlusPlus({ model: mlp64(23), problem: 'regression', innerLr: 0.1, innerSteps: 5, mslEpochs: 10, epochLength: 100, firstOrderEpochs: 2 });
+    assertClose(mpp.mslWeights(0), [0.2, 0.2, 0.2, 0.2, 0.2]);
+    for (const e of [0, 3, 9, 10, 50]) assertClose(mpp.mslWeights(e).reduce((x, y) => x + y), 1, { atol: 1e-12 });
+    assertClose(mpp.mslWeights(5), [0.1, 0.1, 0.1, 0.1, 0.6], { atol: 1e-12 });
+    assertClose(mpp.mslWeights(9), [0.02, 0.02, 0.02, 0.02, 0.92].map((v, i) => (i < 4 ? Math.max(v, 0.006) : 1 - 4 * 0.02)), { atol: 1e-12 });
+    assert.deepEqual(mpp.mslWeights(10), [0, 0, 0, 0, 1]);
+    // first order for 2 epochs (200 iterations): the meta-gradient then equals FOMAML's on the last-step loss
+    const tasks = sinusoidTasks(1, 24);
+    const fo = new MAMLPlusPlus({ model: mlp64(25), problem: 'regression', innerLr: 0.05, innerSteps: 2, mslEpochs: 0, epochLength: 100, firstOrderEpochs: 2 });
+    const ref = metaGrads(new FOMAML({ model: mlp64(25), problem: 'regression', innerLr: 0.05, innerSteps: 2 }), tasks);
+    for (const [, p] of fo.namedMetaParameters()) p.grad = null;
+    fo.metaBackward(tasks, { step: 150, totalSteps: 1000 });
+    for (const [n, p] of fo.namedMetaParameters()) if (n.startsWith('model.')) assertClose(p.grad!, ref.get(n)!, { rtol: 1e-10, atol: 1e-13, msg: n });
+  });
+
+  it('per-step BatchNorm statistics: inner step s trains row s of the running statistics', () => {
+    const rng = new Rng(26);
+    const model = new Conv4({ rng, hidden: 4, numClasses: 2, bnPerStepStatistics: 2 });
+    const mpp = new MAMLPlusPlus({ model, innerLr: 0.1, innerSteps: 2 });
+    const task: Task = {
+      support: { x: randn([4, 1, 28, 28], rng), y: tensor([0, 0, 1, 1], { dtype: 'int32' }) },
+      query: { x: randn([4, 1, 28, 28], rng), y: tensor([0, 1, 0, 1], { dtype: 'int32' }) },
+    };
+    mpp.metaBackward([task], ctx);
+    const rm = model.getSubmodule<Module>('features.0.1').buffer('running_mean')!;
+    assert.deepEqual(rm.shape, [2, 4]);
+    assert.ok([...rm.data.slice(0, 4)].some((v) => v !== 0) && [...rm.data.slice(4)].some((v) => v !== 0));
+    assert.throws(() => new MAMLPlusPlus({ model: new Conv4({ rng, hidden: 4, numClasses: 2, bnPerStepStatistics: 1 }), innerLr: 0.1, innerSteps: 2 }), /per-step/);
+  });
+});
+
+describe('matching networks', () => {
+  it('P(ŷ|x̂,S) = Σ softmax(τ cos) · y on a hand-made support set', () => {
+    class Id extends Module { forward(x: Tensor): Tensor { return x; } }
+    const mn = new MatchingNet({ encoder: new Id(), temperature: 2 });
+    const zs = tensor([[1, 0], [0, 1], [1, 1]], { dtype: 'float64' }), ys = tensor([0, 1, 1], { dtype: 'int32' });
+    const q = tensor([[2, 0]], { dtype: 'float64' });
+    const cos = [1, 0, Math.SQRT1_2].map((c) => Math.exp(2 * c));
+    const z = cos.reduce((a, b) => a + b);
+    assertClose(mn.adapt({ x: zs, y: ys })(q).exp(), [[cos[0]! / z, (cos[1]! + cos[2]!) / z]], { atol: 1e-12 });
+  });
+});
+
+describe('conditional neural process', () => {
+  it('σ is positive (≥ 0.1) and the NLL falls with training on sinusoids', () => {
+    const rng = new Rng(31);
+    const cnp = new CNP({ rng, encoder: [32, 32], decoder: [32] });
+    const fam = new SinusoidTasks();
+    const opt = new Adam(cnp.namedMetaParameters().map(([, p]) => p), { lr: 5e-3 });
+    const held = Array.from({ length: 20 }, () => fam.sampleEpisode(fam.sampleTask(rng), rng, { shots: 10, queries: 10 }));
+    const nll = (): number => held.reduce((a, t) => {
+      const { mean, std } = cnp.predictDistribution(t.support, t.query.x);
+      assert.ok(std.data.every((v) => v >= 0.1 - 1e-7));
+      return a + gaussianNll(t.query.y, mean, std).item() / held.length;
+    }, 0);
+    const before = nll();
+    for (let it = 0; it < 150; it++) {
+      opt.zeroGrad();
+      const m = cnp.metaBackward(Array.from({ length: 8 }, () => fam.sampleEpisode(fam.sampleTask(rng), rng, { shots: 10, queries: 10 })), { step: it, totalSteps: 150 });
+      assert.ok(Number.isFinite(m.loss) && m.mse !== undefined);
+      opt.step();
+    }
+    const after = nll();
+    assert.ok(after < before - 0.3, `NLL ${before} → ${after}`);
+    assert.equal(evaluate(cnp, held).metric, 'mse');
+  });
+
+  it('gaussianNll is −log N(y | μ, σ²)', () => {
+    const v = gaussianNll(tensor([1], { dtype: 'float64' }), tensor([0.5], { dtype: 'float64' }), tensor([2], { dtype: 'float64' })).item();
+    assertClose(v, 0.5 * (0.25 ** 2) + Math.log(2) + 0.5 * Math.log(2 * Math.PI), { atol: 1e-12 });
+  });
+});
+
+describe('transfer baselines in the few-shot protocol', () => {
+  class Enc extends Module {
+    readonly featureDim = 8;
+    constructor(rng: Rng) { super(); this.registerModule('net', new MLP([8, 16, 8], { rng })); }
+    features(x: Tensor): Tensor { return this.child('net').call(x); }
+    forward(x: Tensor): Tensor { return this.features(x); }
+  }
+
+  it('Baseline++\'s cosine classifier computes τ·g·cos(f, v) with weight-norm names', () => {
+    const c = new CosineClassifier(2, 2, { rng: new Rng(0) });
+    assert.deepEqual(Object.keys(c.stateDict()), ['weight_v', 'weight_g']);
+    c.getParameter('weight_v').copy_(tensor([[1, 0], [1, 1]]));
+    c.getParameter('weight_g').copy_(tensor([[3], [0.5]]));
+    assertClose(c.call(tensor([[0, 2]])), [[0, 2 * 0.5 * Math.SQRT1_2]], { atol: 1e-5 });
+    assert.equal(c.scale, 2);
+  });
+
+  it('Baseline and Baseline++ fit a new head on the support (separable Gaussian tasks); FineTune leaves the model alone', () => {
+    const fam = new GaussianClassTasks({ dim: 8, ways: 5, spread: 3, noise: 0.5 });
+    const tasks = Array.from({ length: 10 }, (_, i) => fam.sampleEpisode(new Rng(50 + i), { shots: 5, queries: 5 }));
+    for (const head of ['linear', 'cosine'] as const) {
+      const b = new Baseline({ backbone: new Enc(new Rng(1)) as never, numBaseClasses: 20, head, rng: new Rng(2), headEpochs: 30 });
+      assert.equal(b.method, head === 'cosine' ? 'baseline++' : 'baseline');
+      const r = evaluate(b, tasks);
+      assert.ok(r.mean > 0.6, `${b.method}: ${r.mean}`);
+      // pre-training is supervised over base-class labels
+      const m = b.metaBackward([{ support: { x: randn([6, 8], new Rng(3)), y: tensor([0, 5, 19, 3, 3, 7], { dtype: 'int32' }) }, query: { x: randn([0, 8], new Rng(3)), y: tensor([], { dtype: 'int32' }) } }], ctx);
+      assert.ok(Number.isFinite(m.loss));
+    }
+    const ft = new FineTune({ backbone: new Enc(new Rng(4)) as never, numBaseClasses: 20, rng: new Rng(5), steps: 30, lr: 1e-2 });
+    const before = Object.fromEntries(Object.entries(ft.model.stateDict()).map(([k, v]) => [k, [...v.data]]));
+    assert.ok(evaluate(ft, tasks).mean > 0.6);
+    for (const [k, v] of Object.entries(ft.model.stateDict())) assert.deepEqual([...v.data], before[k], k);
+  });
+
+  it('PretrainAll trains without an inner loop and adapts with gradient steps', () => {
+    const tasks = sinusoidTasks(2, 41);
+    const model = mlp64(42);
+    const g = metaGrads(new PretrainAll({ model, problem: 'regression', innerLr: 0.01 }), tasks);
+    const joint = tasks.map((t) => mseLoss(model.call(concat([t.support.x, t.query.x], 0)), concat([t.support.y, t.query.y], 0)).div(tasks.length)).reduce((x, y) => x.add(y));
+    const gs = grad(joint, model.parameters());
+    model.namedParameters().forEach(([n], i) => assertClose(g.get(`model.${n}`)!, gs[i]!, { rtol: 1e-10, atol: 1e-13, msg: n }));
+  });
+});
+

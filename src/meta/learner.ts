@@ -26,6 +26,8 @@ export interface MetaStepMetrics {
   loss: number;
   /** mean query accuracy (classification) */
   accuracy?: number;
+  /** mean query MSE, for regression learners whose loss is not the MSE (CNP's is a likelihood) */
+  mse?: number;
 }
 
 /** Where meta-training stands, for learners whose behaviour changes over training (MAML++'s annealing). */

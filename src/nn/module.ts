@@ -1,7 +1,7 @@
 // The Module base: ordered parameters, buffers and children under dotted names; state dicts; train/eval; clone; dtype.
 import { noGrad } from '../engine/autograd.js';
 import { ArgumentError, DTypeError, StateDictError } from '../core/errors.js';
-import { isFloat, type DType } from '../core/dtype.js';
+import { isFloat, type DType, type FloatDType } from '../core/dtype.js';
 import { fmt, shapeEq } from '../core/shape.js';
 import { Rng } from '../engine/rng.js';
 import { Tensor } from '../engine/tensor.js';
@@ -248,7 +248,7 @@ export abstract class Module<Args extends unknown[] = Tensor[], Out = Tensor> {
   }
 
   /** The dtype of the first float parameter or buffer (float32 for a module without any). */
-  get dtype(): DType {
+  get dtype(): FloatDType {
     for (const [, t] of this.namedParameters()) if (isFloat(t.dtype)) return t.dtype;
     for (const [, t] of this.namedBuffers()) if (isFloat(t.dtype)) return t.dtype;
     return 'float32';
