@@ -135,7 +135,7 @@ export class Baseline implements MetaLearner {
   adapt(support: LabeledSet): Predictor {
     const z = this.features(support.x);
     const ways = Math.max(...Array.from(support.y.data as Int32Array)) + 1;
-    const rng = this.rng.split();
+    const rng = this.rng.fork('adapt'); // the same draws for every task: results do not depend on evaluation order
     const head = this.newHead(z.shape[1]!, ways, rng, this.model.dtype);
     const opt = new SGD(head.parameters(), { lr: this.headLr, momentum: 0.9, weightDecay: 1e-3 });
     const n = z.shape[0]!;
@@ -184,7 +184,7 @@ export class FineTune extends Baseline {
     const ways = Math.max(...Array.from(support.y.data as Int32Array)) + 1;
     const net = this.model.clone();
     const backbone = net.child<Backbone>('backbone');
-    net.setSubmodule('head', new Linear(backbone.featureDim, ways, { rng: this.ftRng.split(), dtype: net.dtype }));
+    net.setSubmodule('head', new Linear(backbone.featureDim, ways, { rng: this.ftRng.fork('head'), dtype: net.dtype }));
     const opt = new Adam(net.parameters(), { lr: this.lr });
     enableGrad(() => {
       for (let s = 0; s < this.steps; s++) {

@@ -14,3 +14,5 @@ export * from './matching-net.js';
 export * from './cnp.js';
 export * from './baselines.js';
 export * from './pretrain-all.js';
+export * from './checkpoint.js';
+export * from './train.js';

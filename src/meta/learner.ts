@@ -1,4 +1,5 @@
 // The one shape every meta-learner has: meta-gradients from a batch of tasks, and adapt(support) → predictor.
+import type { Rng } from '../engine/rng.js';
 import type { Tensor } from '../engine/tensor.js';
 import type { AnyModule } from '../nn/module.js';
 
@@ -36,6 +37,8 @@ export interface MetaStepContext {
   step: number;
   /** total meta-iterations planned (null for a time budget) */
   totalSteps: number | null;
+  /** randomness of this step (Reptile's mini-batches), derived from the run's seed and the step: resumable */
+  rng?: Rng;
 }
 
 /**

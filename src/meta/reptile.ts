@@ -28,7 +28,7 @@ export interface ReptileOptions {
   evalInnerSteps?: number;
   /** support examples per inner iteration (default: the whole support set) */
   innerBatch?: number;
-  /** generator of the inner mini-batches */
+  /** generator of the inner mini-batches at test time (meta-training uses the step's rng) */
   rng?: Rng;
   /** BatchNorm statistics during adaptation: 'batch' (transductive, default) or 'running' */
   batchNorm?: BatchNormPolicy;
@@ -69,7 +69,6 @@ export class Reptile implements MetaLearner {
     this.batchNorm = opts.batchNorm ?? 'batch';
     this.outer = { optimizer: 'sgd', lr: opts.outerLr ?? 1 };
     this.rng = opts.rng ?? null;
-    if (this.innerBatch !== null && !this.rng) throw new ArgumentError('Reptile', 'innerBatch needs an rng to draw the mini-batches');
   }
 
   namedMetaParameters(): [string, Tensor][] {
@@ -77,7 +76,7 @@ export class Reptile implements MetaLearner {
   }
 
   /** W̃ = U^k(θ): `steps` optimiser steps on mini-batches of `data`, from a detached copy of θ. */
-  train(data: LabeledSet, steps: number): ParamMap {
+  train(data: LabeledSet, steps: number, rng: Rng | null = this.rng): ParamMap {
     const w: ParamMap = new Map(this.model.namedParameters().filter(([, p]) => p.requiresGrad).map(([n, p]) => [n, p.detach().clone().requiresGrad_()]));
     const params = [...w.values()];
     const opt: Optimizer = this.innerOptimizer === 'adam' ? new Adam(params, { lr: this.innerLr, betas: [0, 0.999] }) : new SGD(params, { lr: this.innerLr });
@@ -86,7 +85,8 @@ export class Reptile implements MetaLearner {
       for (let s = 0; s < steps; s++) {
         let x = data.x, y = data.y;
         if (this.innerBatch !== null && this.innerBatch < n) {
-          const idx = tensor(Int32Array.from(this.rng!.choice(n, this.innerBatch)), { shape: [this.innerBatch] });
+          if (!rng) throw new ArgumentError('Reptile', 'innerBatch needs an rng to draw the mini-batches');
+          const idx = tensor(Int32Array.from(rng.choice(n, this.innerBatch)), { shape: [this.innerBatch] });
           x = indexSelect(x, 0, idx);
           y = indexSelect(y, 0, idx);
         }
@@ -98,12 +98,12 @@ export class Reptile implements MetaLearner {
     return w;
   }
 
-  metaBackward(tasks: readonly Task[], _ctx: MetaStepContext): MetaStepMetrics {
+  metaBackward(tasks: readonly Task[], ctx: MetaStepContext): MetaStepMetrics {
     if (tasks.length === 0) throw new ArgumentError('Reptile', 'metaBackward needs at least one task');
     const sums = new Map<string, Tensor>();
     let loss = 0, acc = 0;
     for (const task of tasks) {
-      const w = this.train(task.support, this.innerSteps);
+      const w = this.train(task.support, this.innerSteps, ctx.rng ?? this.rng);
       noGrad(() => {
         for (const [n, t] of w) sums.set(n, sums.has(n) ? sums.get(n)!.add(t) : t.detach());
         const out = functionalCall(this.model, w, task.query.x, { batchNorm: this.batchNorm });
@@ -123,7 +123,7 @@ export class Reptile implements MetaLearner {
   }
 
   adapt(support: LabeledSet): Predictor {
-    const w = this.train(support, this.evalInnerSteps);
+    const w = this.train(support, this.evalInnerSteps, this.rng ? this.rng.fork('adapt') : null);
     return (x) => noGrad(() => functionalCall(this.model, w, x, { batchNorm: this.batchNorm }));
   }
 }
