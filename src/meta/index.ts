@@ -16,3 +16,4 @@ export * from './baselines.js';
 export * from './pretrain-all.js';
 export * from './checkpoint.js';
 export * from './train.js';
+export * from './recipes.js';
