@@ -12,6 +12,7 @@ export * from './layers/activation.js';
 export * from './layers/pooling.js';
 export * from './layers/container.js';
 export * from './layers/recurrent.js';
+export * from './layers/attention.js';
 export * from './models/blocks.js';
 export * from './models/mlp.js';
 export * from './models/conv4.js';
