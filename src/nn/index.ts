@@ -7,6 +7,7 @@ export * from './params.js';
 export * from './init.js';
 export * from './layers/linear.js';
 export * from './layers/conv.js';
+export * from './layers/conv1d.js';
 export * from './layers/norm.js';
 export * from './layers/activation.js';
 export * from './layers/pooling.js';
