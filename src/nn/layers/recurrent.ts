@@ -8,7 +8,7 @@ import type { Tensor } from '../../engine/tensor.js';
 import { add, mul, sigmoid, sub, tanh } from '../../engine/ops/elementwise.js';
 import { linear } from '../../engine/ops/linalg.js';
 import { dropout as dropoutFn } from '../../engine/ops/nn.js';
-import { concat, select, split, squeeze, stack, unsqueeze } from '../../engine/ops/shape.js';
+import { concat, select, sliceAxis, split, squeeze, stack, unsqueeze } from '../../engine/ops/shape.js';
 import { uniform_ } from '../init.js';
 import { Module } from '../module.js';
 
@@ -39,6 +39,27 @@ function gruStep(xp: Tensor, [h]: Tensor[], wHh: Tensor, bHh: Tensor | null): Te
 }
 
 type Step = typeof lstmStep;
+
+/**
+ * The slices of `x` along `axis` (torch.unbind), cut by repeated halving. A slice's gradient is a zero-padded
+ * copy the size of what it was cut from, so taking T steps straight from the whole sequence would cost T
+ * full-size tensors in the backward pass (O(T²)); halving costs O(T log T).
+ */
+function unbind(x: Tensor, axis: number): Tensor[] {
+  const out = new Array<Tensor>(x.shape[axis]!);
+  const cut = (t: Tensor, offset: number): void => {
+    const len = t.shape[axis]!;
+    if (len <= 4) {
+      for (let i = 0; i < len; i++) out[offset + i] = select(t, axis, i);
+      return;
+    }
+    const half = len >> 1;
+    cut(sliceAxis(t, axis, 0, half), offset);
+    cut(sliceAxis(t, axis, half, len), offset + half);
+  };
+  cut(x, 0);
+  return out;
+}
 
 function checkSize(op: string, name: string, v: number, min: number): void {
   if (!Number.isInteger(v) || v < min) throw new ArgumentError(op, `${name} must be an integer ≥ ${min}, got ${v}`);
@@ -244,11 +265,12 @@ abstract class RNNBase<Args extends unknown[], Out> extends Module<Args, Out> {
         const sfx = RNNBase.suffix(l, d);
         const xp = linear(layerInput, this.param(`weight_ih${sfx}`), this.optionalParam(`bias_ih${sfx}`));
         const wHh = this.param(`weight_hh${sfx}`), bHh = this.optionalParam(`bias_hh${sfx}`);
+        const xs = unbind(xp, tAxis);
         let state = init.map((s) => select(s, 0, l * dirs + d));
         const hs = new Array<Tensor>(steps);
         for (let s = 0; s < steps; s++) {
           const t = d ? steps - 1 - s : s;
-          state = step(select(xp, tAxis, t), state, wHh, bHh);
+          state = step(xs[t]!, state, wHh, bHh);
           hs[t] = state[0]!;
         }
         outs.push(stack(hs, tAxis));
