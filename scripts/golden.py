@@ -176,6 +176,90 @@ def maml_fixture(name, model, params, xs, ys, xq, yq, alpha, loss_fn, meta):
     save_file(t, os.path.join(OUT, f'{name}.safetensors'), {k: json.dumps(v) for k, v in {**meta, 'alpha': alpha}.items()})
 
 
+def sequence_fixtures():
+    """float64 LSTM, GRU (layers and cells) and MultiheadAttention: state dicts, inputs, outputs, and the
+    gradients of a fixed random linear loss sum(output * r) with respect to every float input and every
+    parameter. Files seq_lstm, seq_gru and seq_mha; tensors keyed `<case>.weights.<name>`, `<case>.in.<name>`,
+    `<case>.out.<name>`, `<case>.r.<name>`, `<case>.grad.<name>`; metadata: each case's configuration."""
+    torch.manual_seed(7)
+    f64 = dict(dtype=torch.float64)
+
+    def record(file, case, module, inputs, run, config):
+        """inputs: name -> tensor (float ones get gradients); run(module, inputs) -> name -> output tensor."""
+        t, meta = file
+        module = module.double()
+        for k, v in module.state_dict().items():
+            t[f'{case}.weights.{k}'] = v.clone()
+        ins = {k: (v.clone().requires_grad_(True) if v.is_floating_point() else v) for k, v in inputs.items()}
+        outs = {k: v for k, v in run(module, ins).items() if v is not None}
+        loss = 0
+        for k, v in outs.items():
+            r = torch.randn(v.shape, **f64)
+            t[f'{case}.r.{k}'] = r
+            t[f'{case}.out.{k}'] = v.detach()
+            loss = loss + (v * r).sum()
+        diff = [(f'grad.{k}', v) for k, v in ins.items() if v.is_floating_point()]
+        diff += [(f'grad.{k}', p) for k, p in module.named_parameters()]
+        grads = torch.autograd.grad(loss, [v for _, v in diff])
+        for (k, _), g in zip(diff, grads):
+            t[f'{case}.{k}'] = g
+        for k, v in inputs.items():
+            t[f'{case}.in.{k}'] = v
+        meta[case] = config
+
+    def save(name, file):
+        t, meta = file
+        save_file(t, os.path.join(OUT, f'{name}.safetensors'), {k: json.dumps(v) for k, v in meta.items()})
+
+    lstm_out = lambda o: {'output': o[0], 'hN': o[1][0], 'cN': o[1][1]}
+    f = ({}, {})
+    # 2-layer bidirectional batch-first LSTM with an initial state
+    record(f, 'lstm', nn.LSTM(2, 3, num_layers=2, batch_first=True, bidirectional=True),
+           {'x': torch.randn(2, 3, 2, **f64), 'h0': torch.randn(4, 2, 3, **f64), 'c0': torch.randn(4, 2, 3, **f64)},
+           lambda m, i: lstm_out(m(i['x'], (i['h0'], i['c0']))),
+           {'inputSize': 2, 'hiddenSize': 3, 'numLayers': 2, 'batchFirst': True, 'bidirectional': True})
+    # time-first single-layer LSTM without bias, zero initial state
+    record(f, 'lstm_nobias', nn.LSTM(2, 3, bias=False), {'x': torch.randn(4, 2, 2, **f64)},
+           lambda m, i: lstm_out(m(i['x'])), {'inputSize': 2, 'hiddenSize': 3, 'bias': False})
+    record(f, 'cell', nn.LSTMCell(2, 3), {'x': torch.randn(2, 2, **f64), 'h': torch.randn(2, 3, **f64), 'c': torch.randn(2, 3, **f64)},
+           lambda m, i: dict(zip(['h1', 'c1'], m(i['x'], (i['h'], i['c'])))), {'inputSize': 2, 'hiddenSize': 3})
+    save('seq_lstm', f)
+
+    f = ({}, {})
+    # 2-layer time-first GRU with an initial state
+    record(f, 'gru', nn.GRU(2, 3, num_layers=2), {'x': torch.randn(4, 2, 2, **f64), 'h0': torch.randn(2, 2, 3, **f64)},
+           lambda m, i: dict(zip(['output', 'hN'], m(i['x'], i['h0']))), {'inputSize': 2, 'hiddenSize': 3, 'numLayers': 2})
+    # bidirectional batch-first GRU, zero initial state
+    record(f, 'gru_bi', nn.GRU(2, 3, batch_first=True, bidirectional=True), {'x': torch.randn(2, 3, 2, **f64)},
+           lambda m, i: dict(zip(['output', 'hN'], m(i['x']))),
+           {'inputSize': 2, 'hiddenSize': 3, 'batchFirst': True, 'bidirectional': True})
+    record(f, 'cell', nn.GRUCell(2, 3), {'x': torch.randn(2, 2, **f64), 'h': torch.randn(2, 3, **f64)},
+           lambda m, i: {'h1': m(i['x'], i['h'])}, {'inputSize': 2, 'hiddenSize': 3})
+    save('seq_gru', f)
+
+    f = ({}, {})
+    # batch-first causal self-attention with padded keys (the last key of the second sequence)
+    pad_mask = torch.zeros(2, 4, dtype=torch.bool)
+    pad_mask[1, 3:] = True
+    causal = torch.triu(torch.ones(4, 4, dtype=torch.bool), diagonal=1)
+    mha = nn.MultiheadAttention(4, 2, batch_first=True)
+    with torch.no_grad():  # non-zero biases, so the bias gradients flow through non-trivial values
+        mha.in_proj_bias.normal_()
+        mha.out_proj.bias.normal_()
+    record(f, 'self', mha, {'x': torch.randn(2, 4, 4, **f64), 'key_padding_mask': pad_mask, 'attn_mask': causal},
+           lambda m, i: dict(zip(['output', 'weights'], m(i['x'], i['x'], i['x'], key_padding_mask=i['key_padding_mask'], attn_mask=i['attn_mask']))),
+           {'embedDim': 4, 'numHeads': 2, 'batchFirst': True})
+    # time-first cross-attention, kdim/vdim != embed_dim, per-head float mask, per-head weights
+    mha = nn.MultiheadAttention(4, 2, kdim=3, vdim=2)
+    with torch.no_grad():
+        mha.in_proj_bias.normal_()
+    record(f, 'cross', mha, {'q': torch.randn(3, 2, 4, **f64), 'k': torch.randn(2, 2, 3, **f64), 'v': torch.randn(2, 2, 2, **f64),
+                             'attn_mask': torch.randn(4, 3, 2, **f64)},
+           lambda m, i: dict(zip(['output', 'weights'], m(i['q'], i['k'], i['v'], attn_mask=i['attn_mask'], average_attn_weights=False))),
+           {'embedDim': 4, 'numHeads': 2, 'kdim': 3, 'vdim': 2})
+    save('seq_mha', f)
+
+
 OPTIMIZERS = {
     'sgd': (torch.optim.SGD, {'lr': 0.1}),
     'sgd_momentum_dampening': (torch.optim.SGD, {'lr': 0.1, 'momentum': 0.9, 'dampening': 0.1, 'weight_decay': 0.01}),
@@ -266,6 +350,8 @@ def main():
     maml_fixture('maml_conv4', c4m, params, torch.randn(5, 1, 28, 28), torch.arange(5),
                  torch.randn(10, 1, 28, 28), torch.arange(5).repeat_interleave(2), 0.4, F.cross_entropy,
                  {'model': 'Conv4', 'hidden': 8, 'pooling': 'max', 'trackRunningStats': False})
+
+    sequence_fixtures()
 
     for f in sorted(os.listdir(OUT)):
         print(f'{f}: {os.path.getsize(os.path.join(OUT, f))} bytes')
