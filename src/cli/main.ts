@@ -4,10 +4,11 @@ import { UsageError, type Command } from './command.js';
 import { bench } from './bench.js';
 import { data } from './data.js';
 import { doctor } from './doctor.js';
+import { metaTestCommand, metaTrainCommand } from './meta.js';
 import { bold } from './output.js';
 import { packageVersion } from '../core/package.js';
 
-export const COMMANDS: Command[] = [doctor, bench, data];
+export const COMMANDS: Command[] = [doctor, bench, data, metaTrainCommand, metaTestCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -82,6 +82,27 @@ function makeSchedule(o: MetaTrainOptions, opt: Optimizer): LRScheduler | null {
  * @example metaTrain({ learner: new ProtoNet({ encoder }), tasks: (rng) => [sampler.sample(rng)], seed: 0, steps: 20000 });
  */
 export function metaTrain(o: MetaTrainOptions): MetaTrainResult {
+  const run = trainLoop(o);
+  for (;;) {
+    const r = run.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * metaTrain that yields to the event loop between steps, so signal handlers (SIGINT/SIGTERM setting
+ * `stop.requested`) and timers run while it trains. Same results as metaTrain.
+ */
+export async function metaTrainAsync(o: MetaTrainOptions): Promise<MetaTrainResult> {
+  const run = trainLoop(o);
+  for (;;) {
+    const r = run.next();
+    if (r.done) return r.value;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+function* trainLoop(o: MetaTrainOptions): Generator<void, MetaTrainResult> {
   if (o.steps === undefined && o.timeBudget === undefined) throw new ArgumentError('metaTrain', 'give steps or a time budget');
   const now = o.now ?? (() => performance.now() / 1000);
   const opt = makeOptimizer(o);
@@ -133,6 +154,7 @@ export function metaTrain(o: MetaTrainOptions): MetaTrainResult {
     o.onStep?.({ step: state.step, metrics, lr: opt.lrs[0]!, elapsed: state.elapsedSeconds });
     if (o.validation && state.step % o.validation.every === 0) validate();
     if (o.checkpointEvery && state.step % o.checkpointEvery === 0) checkpoint();
+    yield;
   }
   if (o.validation && (state.best === null || state.best.step !== state.step) && state.step % o.validation.every !== 0) validate();
   checkpoint();

@@ -1,0 +1,234 @@
+// `adaptlab meta-train <method>` and `adaptlab meta-test DIR`: episodic training into a run directory, and the evaluation protocol.
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import cliProgress from 'cli-progress';
+import { backendInfo } from '../backend/index.js';
+import { packageVersion } from '../core/package.js';
+import { FormatError } from '../core/errors.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { readCheckpointDir } from '../meta/checkpoint.js';
+import { evaluate } from '../meta/evaluate.js';
+import { METHODS, buildLearner, defaultSchedule, evalTasks, trainTaskSource, withDefaults, type MetaConfig } from '../meta/recipes.js';
+import { latestCheckpoint, metaTrainAsync } from '../meta/train.js';
+import { UsageError, type Command } from './command.js';
+import { applyBackendFlags, BACKEND_FLAGS, parseIntFlag } from './flags.js';
+import { bold, log, printJson, table } from './output.js';
+
+const DATASETS = ['omniglot', 'sinusoid', 'mnist', 'fashion-mnist'];
+
+const TRAIN_USAGE = [
+  'adaptlab meta-train <method> --dataset omniglot|sinusoid|mnist|fashion-mnist [--split vinyals|snell|maml|lake]',
+  '         --ways N --shots K --queries Q [--train-ways N] [--meta-batch B] [--inner-steps S] [--inner-lr A]',
+  '         [--first-order] [--steps T | --time-budget SECONDS] [--seed S] --out DIR [--resume] [--json]',
+  '         [--eval-every N] [--val-episodes N] [--checkpoint-every N] [--data-dir D] [--backend auto|native|ts] [--threads N]',
+  '',
+  'Methods:',
+  ...Object.entries(METHODS).map(([m, i]) => `  ${m.padEnd(13)} ${i.family.padEnd(15)} ${i.summary}`),
+  '',
+  'Unset options take the method\'s paper defaults for the setting (docs/RESULTS.md). The run directory gets',
+  'config.json, metrics.jsonl, checkpoints/ (the newest two), best/ and summary.json; --resume continues it.',
+].join('\n');
+
+const TEST_USAGE = [
+  'adaptlab meta-test DIR [--dataset D] [--split s] [--ways N --shots K --queries Q] [--episodes 600] [--seed S] [--json]',
+  '         [--checkpoint best|latest] [--data-dir D] [--backend auto|native|ts] [--threads N]',
+  '',
+  'Evaluates the run\'s best checkpoint on a fixed, seeded set of test episodes (the same for every method) and',
+  'prints {method, dataset, ways, shots, episodes, accuracy, ci95} (mse for regression). --dataset evaluates',
+  'across domains (a learner meta-trained on Omniglot tested on MNIST episodes).',
+].join('\n');
+
+function seedOf(v: string | undefined, fallback: number): number {
+  if (v === undefined) return fallback;
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) throw new UsageError(`--seed must be a non-negative integer, got "${v}"`);
+  return Number(v);
+}
+
+function positiveNumber(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0 || v.trim() === '') throw new UsageError(`--${name} must be a positive number, got "${v}"`);
+  return n;
+}
+
+function required<T>(name: string, v: T | undefined): T {
+  if (v === undefined) throw new UsageError(`--${name} is required`);
+  return v;
+}
+
+export const metaTrainCommand: Command = {
+  name: 'meta-train',
+  summary: 'meta-train a few-shot learner (MAML, ProtoNets, Reptile, …) into a run directory',
+  usage: TRAIN_USAGE,
+  async run(argv) {
+    const { values, positionals } = parseArgs({
+      args: argv, allowPositionals: true, strict: true,
+      options: {
+        dataset: { type: 'string' }, split: { type: 'string' }, ways: { type: 'string' }, shots: { type: 'string' }, queries: { type: 'string' },
+        'train-ways': { type: 'string' }, 'meta-batch': { type: 'string' }, 'inner-steps': { type: 'string' }, 'inner-lr': { type: 'string' },
+        'first-order': { type: 'boolean' }, steps: { type: 'string' }, 'time-budget': { type: 'string' }, seed: { type: 'string' },
+        out: { type: 'string' }, resume: { type: 'boolean' }, json: { type: 'boolean' }, 'eval-every': { type: 'string' },
+        'val-episodes': { type: 'string' }, 'checkpoint-every': { type: 'string' }, 'data-dir': { type: 'string' }, ...BACKEND_FLAGS,
+      },
+    });
+    applyBackendFlags(values);
+    if (positionals.length !== 1) throw new UsageError('meta-train needs exactly one <method>');
+    const method = positionals[0]!;
+    if (!METHODS[method]) throw new UsageError(`unknown method "${method}" (methods: ${Object.keys(METHODS).join(', ')})`);
+    const dataset = required('dataset', values.dataset);
+    if (!DATASETS.includes(dataset)) throw new UsageError(`--dataset must be one of ${DATASETS.join(', ')}, got "${dataset}"`);
+    const out = resolve(required('out', values.out));
+    if (values.steps !== undefined && values['time-budget'] !== undefined) throw new UsageError('give --steps or --time-budget, not both');
+    const steps = parseIntFlag('steps', values.steps, 1);
+    const timeBudget = positiveNumber('time-budget', values['time-budget']);
+    const configPath = join(out, 'config.json');
+    let config: MetaConfig;
+    if (values.resume && existsSync(configPath)) {
+      config = (JSON.parse(readFileSync(configPath, 'utf8')) as { meta: MetaConfig }).meta;
+      if (config.method !== method || config.dataset !== dataset) throw new UsageError(`--resume: ${out} holds a ${config.method} run on ${config.dataset}`);
+    } else {
+      if (existsSync(join(out, 'checkpoints')) && !values.resume) throw new UsageError(`${out} already holds a run; pass --resume to continue it or choose another --out`);
+      config = {
+        method, dataset, seed: seedOf(values.seed, 0),
+        ways: dataset === 'sinusoid' ? parseIntFlag('ways', values.ways, 1) ?? 1 : required('ways', parseIntFlag('ways', values.ways, 1)),
+        shots: required('shots', parseIntFlag('shots', values.shots, 1)),
+        queries: required('queries', parseIntFlag('queries', values.queries, 1)),
+        ...(values.split !== undefined ? { split: values.split } : {}),
+        ...(values['train-ways'] !== undefined ? { trainWays: parseIntFlag('train-ways', values['train-ways'], 1)! } : {}),
+        ...(values['meta-batch'] !== undefined ? { metaBatch: parseIntFlag('meta-batch', values['meta-batch'], 1)! } : {}),
+        ...(values['inner-steps'] !== undefined ? { innerSteps: parseIntFlag('inner-steps', values['inner-steps'], 0)! } : {}),
+        ...(values['inner-lr'] !== undefined ? { innerLr: positiveNumber('inner-lr', values['inner-lr'])! } : {}),
+        ...(values['first-order'] ? { firstOrder: true } : {}),
+        ...(steps !== undefined ? { steps } : {}),
+        ...(values['data-dir'] !== undefined ? { dataDir: resolve(values['data-dir']) } : {}),
+      };
+      if (values.split !== undefined && dataset !== 'omniglot') throw new UsageError('--split applies to omniglot (vinyals|snell|maml|lake)');
+      if (values.split !== undefined && !['vinyals', 'snell', 'maml', 'lake'].includes(values.split)) throw new UsageError(`--split must be vinyals, snell, maml or lake, got "${values.split}"`);
+    }
+    const full = withDefaults(config);
+    const info = backendInfo();
+    mkdirSync(out, { recursive: true });
+    writeFileAtomic(configPath, `${JSON.stringify({
+      command: ['adaptlab', 'meta-train', ...argv], meta: config, resolved: full,
+      adaptlab: packageVersion(), node: process.versions.node, backend: info.name, threads: info.name === 'native' ? info.native.threads : 1,
+      created: new Date().toISOString(),
+    }, null, 2)}\n`);
+
+    const learner = buildLearner(config);
+    const tasks = trainTaskSource(config);
+    const evalEvery = parseIntFlag('eval-every', values['eval-every'], 1) ?? Math.max(1, Math.min(500, Math.floor((steps ?? 5000) / 10)));
+    const valEpisodes = parseIntFlag('val-episodes', values['val-episodes'], 1) ?? 100;
+    const validation = { every: evalEvery, tasks: () => evalTasks(config, 'val', valEpisodes, config.seed + 1) };
+    const stop = { requested: false };
+    const onSignal = (): void => { stop.requested = true; };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    const metricsPath = join(out, 'metrics.jsonl');
+    const quiet = values.json === true;
+    const bar = !quiet && process.stderr.isTTY ? new cliProgress.SingleBar({
+      format: `${method} {bar} {percentage}% | step {value}/{total} | ETA {eta_formatted} | loss {loss} | acc {acc}`,
+      stream: process.stderr, hideCursor: true,
+    }, cliProgress.Presets.shades_classic) : null;
+    const total = steps ?? 0;
+    bar?.start(total || 1, 0, { loss: '-', acc: '-' });
+    let lastLog = 0;
+    try {
+      const result = await metaTrainAsync({
+        learner, seed: config.seed, tasks: (rng) => tasks(rng), steps, timeBudget, dir: out, resume: values.resume === true,
+        schedule: defaultSchedule(method), checkpointEvery: parseIntFlag('checkpoint-every', values['checkpoint-every'], 1) ?? evalEvery,
+        clipGradValue: undefined, validation, stop,
+        onStep: ({ step, metrics, lr, elapsed }) => {
+          appendFileSync(metricsPath, `${JSON.stringify({ step, split: 'train', loss: metrics.loss, accuracy: metrics.accuracy ?? null, mse: metrics.mse ?? null, lr, elapsed })}\n`);
+          const acc = metrics.accuracy !== undefined ? (100 * metrics.accuracy).toFixed(1) : metrics.mse !== undefined ? `mse ${metrics.mse.toFixed(3)}` : '-';
+          if (bar) bar.update(total ? step : 0, { loss: metrics.loss.toFixed(4), acc });
+          else if (!quiet && elapsed - lastLog >= 10) {
+            lastLog = elapsed;
+            log(`${method} step ${step}${total ? `/${total}` : ''} loss ${metrics.loss.toFixed(4)} acc ${acc} (${elapsed.toFixed(0)} s)`);
+          }
+        },
+        onValidation: ({ step, result, best }) => {
+          appendFileSync(metricsPath, `${JSON.stringify({ step, split: 'val', metric: result.metric, mean: result.mean, ci95: result.ci95, episodes: result.episodes, best })}\n`);
+          if (!quiet && !bar) log(`${method} step ${step}: validation ${result.metric} ${fmtMetric(result.metric, result.mean, result.ci95)}${best ? ' (best)' : ''}`);
+        },
+      });
+      bar?.stop();
+      const summary = { method, dataset, ways: config.ways, shots: config.shots, steps: result.steps, elapsedSeconds: result.elapsedSeconds, stoppedBy: result.stoppedBy, best: result.best, resumedFrom: result.resumedFrom };
+      writeFileAtomic(join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+      if (quiet) printJson(summary);
+      else {
+        const metric = full.dataset === 'sinusoid' ? 'mse' : 'accuracy';
+        process.stdout.write(`${bold(`${method} on ${dataset}`)}: ${result.steps} steps in ${result.elapsedSeconds.toFixed(1)} s (${result.stoppedBy})${result.resumedFrom !== null ? `, resumed from step ${result.resumedFrom}` : ''}\n`);
+        if (result.best) process.stdout.write(`best validation ${metric} ${fmtMetric(metric, result.best.mean, result.best.ci95)} at step ${result.best.step}\n`);
+        process.stdout.write(`run directory: ${out}  (evaluate: adaptlab meta-test ${out})\n`);
+      }
+      return result.stoppedBy === 'signal' ? 130 : 0;
+    } finally {
+      bar?.stop();
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  },
+};
+
+function fmtMetric(metric: string, mean: number, ci95: number): string {
+  return metric === 'accuracy' ? `${(100 * mean).toFixed(2)}% ± ${(100 * ci95).toFixed(2)}` : `${mean.toFixed(4)} ± ${ci95.toFixed(4)}`;
+}
+
+export const metaTestCommand: Command = {
+  name: 'meta-test',
+  summary: 'evaluate a meta-trained run on fixed test episodes: mean ± 95% CI',
+  usage: TEST_USAGE,
+  run(argv) {
+    const { values, positionals } = parseArgs({
+      args: argv, allowPositionals: true, strict: true,
+      options: {
+        dataset: { type: 'string' }, split: { type: 'string' }, ways: { type: 'string' }, shots: { type: 'string' }, queries: { type: 'string' },
+        episodes: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' }, checkpoint: { type: 'string' }, 'data-dir': { type: 'string' },
+        ...BACKEND_FLAGS,
+      },
+    });
+    applyBackendFlags(values);
+    if (positionals.length !== 1) throw new UsageError('meta-test needs exactly one run directory');
+    const dir = resolve(positionals[0]!);
+    const configPath = join(dir, 'config.json');
+    if (!existsSync(configPath)) throw new FormatError(configPath, 'not found: is this a meta-train run directory?');
+    let trained: MetaConfig;
+    try {
+      trained = (JSON.parse(readFileSync(configPath, 'utf8')) as { meta: MetaConfig }).meta;
+    } catch (e) {
+      throw new FormatError(configPath, `not JSON: ${(e as Error).message}`);
+    }
+    if (values.dataset !== undefined && !DATASETS.includes(values.dataset)) throw new UsageError(`--dataset must be one of ${DATASETS.join(', ')}`);
+    const which = values.checkpoint ?? 'best';
+    if (which !== 'best' && which !== 'latest') throw new UsageError(`--checkpoint must be best or latest, got "${which}"`);
+    const learner = buildLearner(trained);
+    const ckpt = which === 'best' && existsSync(join(dir, 'best', 'trainer.json')) ? join(dir, 'best') : latestCheckpoint(dir);
+    if (!ckpt) throw new FormatError(dir, 'no checkpoint in this run directory');
+    readCheckpointDir(ckpt, learner, null);
+    const test: MetaConfig = {
+      ...trained,
+      ...(values.dataset !== undefined ? { dataset: values.dataset } : {}),
+      ...(values.split !== undefined ? { split: values.split } : {}),
+      ...(values['data-dir'] !== undefined ? { dataDir: resolve(values['data-dir']) } : {}),
+      ways: parseIntFlag('ways', values.ways, 1) ?? trained.ways,
+      shots: parseIntFlag('shots', values.shots, 1) ?? trained.shots,
+      queries: parseIntFlag('queries', values.queries, 1) ?? (trained.dataset === 'sinusoid' ? trained.queries : 15),
+    };
+    if ((test.dataset === 'sinusoid') !== (trained.dataset === 'sinusoid')) throw new UsageError('a classification learner cannot be tested on sinusoids, nor the reverse');
+    const episodes = parseIntFlag('episodes', values.episodes, 1) ?? 600;
+    const seed = seedOf(values.seed, 0);
+    const start = performance.now();
+    const result = evaluate(learner, evalTasks(test, 'test', episodes, seed));
+    const report = {
+      method: trained.method, dataset: test.dataset, ways: test.ways, shots: test.shots, episodes: result.episodes,
+      ...(result.metric === 'accuracy' ? { accuracy: result.mean } : { mse: result.mean }), ci95: result.ci95,
+      trainedOn: trained.dataset, checkpoint: ckpt, seed, seconds: (performance.now() - start) / 1000,
+    };
+    if (values.json) printJson(report);
+    else {
+      process.stdout.write(`${table(['method', 'dataset', 'ways', 'shots', 'episodes', result.metric], [[report.method, report.dataset, report.ways, report.shots, report.episodes, fmtMetric(result.metric, result.mean, result.ci95)]])}\n`);
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,85 @@
+// `adaptlab meta-train` and `meta-test`: a run directory, the JSON fields scripts rely on, resume, usage errors.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { repoPath, sharedDataDir } from './helpers.js';
+
+function run(args: string[]): { code: number; out: string; err: string } {
+  const r = spawnSync(process.execPath, [repoPath('bin', 'adaptlab.js'), ...args], { encoding: 'utf8', env: { ...process.env, ADAPTLAB_THREADS: '1' } });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+describe('adaptlab meta-train / meta-test', () => {
+  it('trains MAML on sinusoids into a run directory, resumes it, and meta-test prints the protocol JSON', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'adaptlab-cli-meta-'));
+    try {
+      const out = join(dir, 'run');
+      const a = run(['meta-train', 'maml', '--dataset', 'sinusoid', '--shots', '5', '--queries', '5', '--steps', '6', '--eval-every', '3', '--val-episodes', '5', '--seed', '3', '--out', out, '--json']);
+      assert.equal(a.code, 0, a.err);
+      const summary = JSON.parse(a.out);
+      assert.equal(summary.steps, 6);
+      assert.equal(a.err, '', '--json keeps stderr quiet');
+      for (const f of ['config.json', 'metrics.jsonl', 'summary.json', 'best/learner.safetensors']) assert.ok(existsSync(join(out, f)), f);
+      const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+      assert.deepEqual(config.command.slice(0, 3), ['adaptlab', 'meta-train', 'maml']);
+      assert.equal(config.meta.seed, 3);
+      const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      assert.equal(lines.filter((l) => l.split === 'train').length, 6);
+      assert.equal(lines.filter((l) => l.split === 'val').length, 2);
+      const b = run(['meta-train', 'maml', '--dataset', 'sinusoid', '--shots', '5', '--queries', '5', '--steps', '8', '--eval-every', '3', '--val-episodes', '5', '--out', out, '--resume', '--json']);
+      assert.equal(b.code, 0, b.err);
+      assert.equal(JSON.parse(b.out).resumedFrom, 6);
+      const t = run(['meta-test', out, '--episodes', '7', '--shots', '5', '--json']);
+      assert.equal(t.code, 0, t.err);
+      const r = JSON.parse(t.out);
+      for (const k of ['method', 'dataset', 'ways', 'shots', 'episodes', 'mse', 'ci95']) assert.ok(k in r, k);
+      assert.equal(r.method, 'maml');
+      assert.equal(r.episodes, 7);
+      assert.ok(r.mse > 0 && r.ci95 > 0);
+      assert.equal(run(['meta-train', 'maml', '--dataset', 'sinusoid', '--shots', '5', '--queries', '5', '--steps', '2', '--out', out]).code, 2, 'an existing run is not overwritten without --resume');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('usage errors exit 2 with a message: unknown method, missing flags, bad values, both budgets', () => {
+    const cases: [string[], RegExp][] = [
+      [['meta-train', 'nope', '--dataset', 'sinusoid', '--out', 'x'], /unknown method "nope"/],
+      [['meta-train', 'maml', '--out', 'x'], /--dataset is required/],
+      [['meta-train', 'maml', '--dataset', 'imagenet', '--out', 'x'], /--dataset must be one of/],
+      [['meta-train', 'protonet', '--dataset', 'omniglot', '--shots', '1', '--queries', '5', '--out', 'x'], /--ways is required/],
+      [['meta-train', 'maml', '--dataset', 'sinusoid', '--shots', '5', '--queries', '5', '--steps', '3', '--time-budget', '9', '--out', 'x'], /not both/],
+      [['meta-train', 'maml', '--dataset', 'sinusoid', '--shots', '0', '--queries', '5', '--out', 'x'], /--shots must be an integer/],
+      [['meta-train', 'maml', '--dataset', 'sinusoid', '--shots', '5', '--queries', '5', '--seed=-1', '--out', 'x'], /--seed must be a non-negative integer/],
+      [['meta-train', 'protonet', '--dataset', 'sinusoid', '--shots', '5', '--queries', '5', '--steps', '1', '--out', join(tmpdir(), 'adaptlab-never')], /does not do regression/],
+      [['meta-test', join(tmpdir(), 'adaptlab-no-such-run')], /not found/],
+    ];
+    for (const [args, re] of cases) {
+      const r = run(args);
+      assert.ok(r.code === 2 || r.code === 1, `${args.join(' ')} exited ${r.code}`);
+      assert.match(r.err, re, args.join(' '));
+      assert.doesNotMatch(r.err, /at .*\.js:\d+/, 'no stack trace');
+    }
+    assert.match(run(['meta-train', '--help']).out, /protonet/);
+  });
+
+  it('Omniglot ProtoNet: a few episodes run end to end and cross-domain meta-test on MNIST works', { skip: sharedDataDir() ? false : 'needs ../shared/data (Omniglot)' }, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'adaptlab-cli-meta-'));
+    try {
+      const out = join(dir, 'proto');
+      const a = run(['meta-train', 'protonet', '--dataset', 'omniglot', '--data-dir', sharedDataDir()!, '--ways', '5', '--shots', '1', '--queries', '5', '--train-ways', '5', '--steps', '3', '--eval-every', '3', '--val-episodes', '3', '--out', out, '--json']);
+      assert.equal(a.code, 0, a.err);
+      const t = run(['meta-test', out, '--dataset', 'mnist', '--data-dir', sharedDataDir()!, '--episodes', '3', '--json']);
+      assert.equal(t.code, 0, t.err);
+      const r = JSON.parse(t.out);
+      assert.equal(r.dataset, 'mnist');
+      assert.equal(r.trainedOn, 'omniglot');
+      assert.ok(r.accuracy >= 0 && r.accuracy <= 1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
