@@ -65,7 +65,6 @@ AL_BINDING(unary) {
     case UnaryOp::relu: unaryLoop(px, po, n, [](float v) { return (v > 0.f || v != v) ? v : 0.f; }); break;
     case UnaryOp::erf: unaryLoop(px, po, n, [](float v) { return float(std::erf(double(v))); }); break;
     case UnaryOp::sign: unaryLoop(px, po, n, [](float v) { return v > 0.f ? 1.f : (v < 0.f ? -1.f : (v != v ? v : 0.f)); }); break;
-    case UnaryOp::step: unaryLoop(px, po, n, [](float v) { return v > 0.f ? 1.f : 0.f; }); break;
     case UnaryOp::floor: unaryLoop(px, po, n, [](float v) { return std::floor(v); }); break;
     case UnaryOp::ceil: unaryLoop(px, po, n, [](float v) { return std::ceil(v); }); break;
     case UnaryOp::round: unaryLoop(px, po, n, [](float v) { return std::nearbyint(v); }); break;

@@ -1,4 +1,4 @@
-// Reductions over the middle axis of [outer, size, inner] (sum/max/min/prod, argmax/argmin), float32.
+// Reductions over the middle axis of [outer, size, inner] (sum/max/min, argmax/argmin), float32.
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -20,7 +20,6 @@ inline double pick(ReduceOp op, double acc, float v) {
 double initial(ReduceOp op) {
   switch (op) {
     case ReduceOp::sum: return 0.0;
-    case ReduceOp::prod: return 1.0;
     case ReduceOp::max: return -INFINITY;
     default: return INFINITY;
   }
@@ -35,11 +34,6 @@ double reduceRow(ReduceOp op, const float* x, int64_t size) {
       for (int l = 0; l < 8; l++) a[l] += x[k + l];
     for (; k < size; k++) a[0] += x[k];
     return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
-  }
-  if (op == ReduceOp::prod) {
-    double p = 1;
-    for (int64_t k = 0; k < size; k++) p *= x[k];
-    return p;
   }
   double acc = initial(op);
   for (int64_t k = 0; k < size; k++) {
@@ -95,7 +89,6 @@ AL_BINDING(reduce) {
       for (int64_t k = 0; k < size; k++) {
         const float* row = base + k * inner;
         if (op == ReduceOp::sum) for (int64_t i = 0; i < len; i++) acc[size_t(i)] += row[i];
-        else if (op == ReduceOp::prod) for (int64_t i = 0; i < len; i++) acc[size_t(i)] *= row[i];
         else for (int64_t i = 0; i < len; i++) acc[size_t(i)] = pick(op, acc[size_t(i)], row[i]);
       }
       for (int64_t i = 0; i < len; i++) po[o * inner + i0 + i] = float(acc[size_t(i)]);

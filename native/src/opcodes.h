@@ -9,10 +9,10 @@
  * A trailing '_' only avoids a C++ keyword (`not`) and is dropped from the exported name.
  */
 #define AL_UNARY_OPS(X) \
-  X(neg) X(exp) X(log) X(sqrt) X(abs) X(sin) X(cos) X(tanh) X(sigmoid) X(relu) X(erf) X(sign) X(step) X(floor) X(ceil) X(round) X(not_)
+  X(neg) X(exp) X(log) X(sqrt) X(abs) X(sin) X(cos) X(tanh) X(sigmoid) X(relu) X(erf) X(sign) X(floor) X(ceil) X(round) X(not_)
 #define AL_BINARY_OPS(X) X(add) X(sub) X(mul) X(div) X(pow) X(maximum) X(minimum)
 #define AL_COMPARE_OPS(X) X(eq) X(ne) X(lt) X(le) X(gt) X(ge)
-#define AL_REDUCE_OPS(X) X(sum) X(max) X(min) X(prod)
+#define AL_REDUCE_OPS(X) X(sum) X(max) X(min)
 #define AL_ARG_REDUCE_OPS(X) X(argmax) X(argmin)
 
 /** The families in the order of the `opcodes` object: (JS property name, list). */

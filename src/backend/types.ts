@@ -5,11 +5,11 @@ import type { Shape } from '../core/shape.js';
 /** The op names of each kernel family (the native addon numbers them: native/src/opcodes.h). */
 export const UNARY_OPS = [
   'neg', 'exp', 'log', 'sqrt', 'abs', 'sin', 'cos', 'tanh', 'sigmoid', 'relu', 'erf',
-  'sign', 'step', 'floor', 'ceil', 'round', 'not',
+  'sign', 'floor', 'ceil', 'round', 'not',
 ] as const;
 export const BINARY_OPS = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum'] as const;
 export const COMPARE_OPS = ['eq', 'ne', 'lt', 'le', 'gt', 'ge'] as const;
-export const REDUCE_OPS = ['sum', 'max', 'min', 'prod'] as const;
+export const REDUCE_OPS = ['sum', 'max', 'min'] as const;
 export const ARG_REDUCE_OPS = ['argmax', 'argmin'] as const;
 
 export type UnaryOp = (typeof UNARY_OPS)[number];
