@@ -44,12 +44,16 @@ describe('adaptlab CLI', () => {
     assert.equal(j['node'], process.versions.node);
     assert.equal(typeof j['reason'], 'string');
     assert.equal(typeof j['threads'], 'number');
+    assert.deepEqual(j['nativeDTypes'], []);
+    assert.deepEqual((j['dtypes'] as Record<string, { native: string[] }>)['float64']!.native, []);
   });
 
   it('doctor prints a table without colour codes when NO_COLOR is set or stdout is not a terminal', () => {
     const r = run(['doctor'], { NO_COLOR: '1' });
     assert.equal(r.code, 0);
     assert.match(r.out, /backend\s+(ts|native)/);
+    assert.match(r.out, /float32\s+(native kernels \(matmul, conv2d|TypeScript kernels)/);
+    assert.match(r.out, /float64\s+TypeScript kernels/);
     assert.doesNotMatch(r.out, /\x1b\[/);
   });
 

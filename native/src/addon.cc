@@ -1,4 +1,4 @@
-// Module entry: registers every kernel binding plus info/setThreads/setIsa on the exports object.
+// Module entry: registers every kernel binding plus info/setThreads/setIsa and the op-code table on the exports object.
 #include <node_api.h>
 
 #include <cstring>
@@ -6,6 +6,7 @@
 #include "bindings.h"
 #include "cpu.h"
 #include "gemm.h"
+#include "opcodes.h"
 #include "pool.h"
 
 namespace al {
@@ -28,6 +29,34 @@ static napi_value makeInfo(napi_env env) {
   AL_CHECK(env, napi_set_named_property(env, o, "compiler", makeString(env, __VERSION__)));
 #endif
   return o;
+}
+
+/** Set obj[name] = code, dropping a trailing '_' from the C++ identifier (`not_` is exported as "not"). */
+static void setOpcode(napi_env env, napi_value obj, const char* id, int code) {
+  std::string name(id);
+  if (!name.empty() && name.back() == '_') name.pop_back();
+  napi_value v;
+  AL_CHECK(env, napi_create_int32(env, code, &v));
+  AL_CHECK(env, napi_set_named_property(env, obj, name.c_str(), v));
+}
+
+/** { unary: { neg: 0, ... }, binary: {...}, compare: {...}, reduce: {...}, argReduce: {...} } from opcodes.h. */
+static napi_value makeOpcodes(napi_env env) {
+  napi_value all;
+  AL_CHECK(env, napi_create_object(env, &all));
+#define AL_OP_PROPERTY(id) setOpcode(env, family, #id, code++);
+#define AL_OP_FAMILY(js, LIST)                                        \
+  {                                                                   \
+    napi_value family;                                                \
+    AL_CHECK(env, napi_create_object(env, &family));                  \
+    int code = 0;                                                     \
+    LIST(AL_OP_PROPERTY)                                              \
+    AL_CHECK(env, napi_set_named_property(env, all, #js, family));    \
+  }
+  AL_OP_FAMILIES(AL_OP_FAMILY)
+#undef AL_OP_FAMILY
+#undef AL_OP_PROPERTY
+  return all;
 }
 
 static napi_value infoFn(napi_env env, napi_callback_info) {
@@ -93,6 +122,12 @@ NAPI_MODULE_INIT() {
     napi_value fn;
     if (napi_create_function(env, f.first, NAPI_AUTO_LENGTH, f.second, nullptr, &fn) != napi_ok) return nullptr;
     if (napi_set_named_property(env, exports, f.first, fn) != napi_ok) return nullptr;
+  }
+  try {
+    if (napi_set_named_property(env, exports, "opcodes", al::makeOpcodes(env)) != napi_ok) return nullptr;
+  } catch (const al::ArgError& e) {
+    napi_throw_error(env, "ADAPTLAB_NATIVE", e.msg.c_str());
+    return nullptr;
   }
   return exports;
 }

@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "bindings.h"
+#include "opcodes.h"
 #include "pool.h"
 #include "strided.h"
 
@@ -10,10 +11,6 @@ namespace al {
 namespace {
 
 constexpr int64_t kGrain = 32768;
-
-enum Unary { U_NEG, U_EXP, U_LOG, U_SQRT, U_ABS, U_SIN, U_COS, U_TANH, U_SIGMOID, U_RELU, U_ERF, U_SIGN, U_STEP, U_FLOOR, U_CEIL, U_ROUND, U_NOT, U_COUNT };
-enum Binary { B_ADD, B_SUB, B_MUL, B_DIV, B_POW, B_MAX, B_MIN, B_COUNT };
-enum Compare { C_EQ, C_NE, C_LT, C_LE, C_GT, C_GE, C_COUNT };
 
 template <class F>
 void unaryLoop(const float* x, float* out, int64_t n, F f) {
@@ -49,30 +46,29 @@ void binaryLoop(const float* a, const float* b, OutT* out, const Plan<2>& p, F f
 /** unary(op, x, out) */
 AL_BINDING(unary) {
   Args A(env, info, 3, "unary");
-  const int64_t op = A.int_(0, "op");
+  const auto op = UnaryOp(A.int_(0, "op"));
   Arr out = A.f32out(2, "out", 0);
   Arr x = A.f32(1, "x", out.length);
   const float* px = x.f32();
   float* po = out.f32();
   const int64_t n = int64_t(out.length);
   switch (op) {
-    case U_NEG: unaryLoop(px, po, n, [](float v) { return -v; }); break;
-    case U_EXP: unaryLoop(px, po, n, [](float v) { return std::exp(v); }); break;
-    case U_LOG: unaryLoop(px, po, n, [](float v) { return std::log(v); }); break;
-    case U_SQRT: unaryLoop(px, po, n, [](float v) { return std::sqrt(v); }); break;
-    case U_ABS: unaryLoop(px, po, n, [](float v) { return std::fabs(v); }); break;
-    case U_SIN: unaryLoop(px, po, n, [](float v) { return float(std::sin(double(v))); }); break;
-    case U_COS: unaryLoop(px, po, n, [](float v) { return float(std::cos(double(v))); }); break;
-    case U_TANH: unaryLoop(px, po, n, [](float v) { return std::tanh(v); }); break;
-    case U_SIGMOID: unaryLoop(px, po, n, [](float v) { return float(1.0 / (1.0 + std::exp(-double(v)))); }); break;
-    case U_RELU: unaryLoop(px, po, n, [](float v) { return (v > 0.f || v != v) ? v : 0.f; }); break;
-    case U_ERF: unaryLoop(px, po, n, [](float v) { return float(std::erf(double(v))); }); break;
-    case U_SIGN: unaryLoop(px, po, n, [](float v) { return v > 0.f ? 1.f : (v < 0.f ? -1.f : (v != v ? v : 0.f)); }); break;
-    case U_STEP: unaryLoop(px, po, n, [](float v) { return v > 0.f ? 1.f : 0.f; }); break;
-    case U_FLOOR: unaryLoop(px, po, n, [](float v) { return std::floor(v); }); break;
-    case U_CEIL: unaryLoop(px, po, n, [](float v) { return std::ceil(v); }); break;
-    case U_ROUND: unaryLoop(px, po, n, [](float v) { return std::nearbyint(v); }); break;
-    case U_NOT: unaryLoop(px, po, n, [](float v) { return (v != 0.f && v == v) ? 0.f : 1.f; }); break;
+    case UnaryOp::neg: unaryLoop(px, po, n, [](float v) { return -v; }); break;
+    case UnaryOp::exp: unaryLoop(px, po, n, [](float v) { return std::exp(v); }); break;
+    case UnaryOp::log: unaryLoop(px, po, n, [](float v) { return std::log(v); }); break;
+    case UnaryOp::sqrt: unaryLoop(px, po, n, [](float v) { return std::sqrt(v); }); break;
+    case UnaryOp::abs: unaryLoop(px, po, n, [](float v) { return std::fabs(v); }); break;
+    case UnaryOp::sin: unaryLoop(px, po, n, [](float v) { return float(std::sin(double(v))); }); break;
+    case UnaryOp::cos: unaryLoop(px, po, n, [](float v) { return float(std::cos(double(v))); }); break;
+    case UnaryOp::tanh: unaryLoop(px, po, n, [](float v) { return std::tanh(v); }); break;
+    case UnaryOp::sigmoid: unaryLoop(px, po, n, [](float v) { return float(1.0 / (1.0 + std::exp(-double(v)))); }); break;
+    case UnaryOp::relu: unaryLoop(px, po, n, [](float v) { return (v > 0.f || v != v) ? v : 0.f; }); break;
+    case UnaryOp::erf: unaryLoop(px, po, n, [](float v) { return float(std::erf(double(v))); }); break;
+    case UnaryOp::sign: unaryLoop(px, po, n, [](float v) { return v > 0.f ? 1.f : (v < 0.f ? -1.f : (v != v ? v : 0.f)); }); break;
+    case UnaryOp::floor: unaryLoop(px, po, n, [](float v) { return std::floor(v); }); break;
+    case UnaryOp::ceil: unaryLoop(px, po, n, [](float v) { return std::ceil(v); }); break;
+    case UnaryOp::round: unaryLoop(px, po, n, [](float v) { return std::nearbyint(v); }); break;
+    case UnaryOp::not_: unaryLoop(px, po, n, [](float v) { return (v != 0.f && v == v) ? 0.f : 1.f; }); break;
     default: throw ArgError{"unknown unary op"};
   }
 }
@@ -90,20 +86,20 @@ static Plan<2> binaryPlan(const Args& A, const Arr& a, const Arr& b, size_t outL
 /** binary(op, a, b, out, plan) */
 AL_BINDING(binary) {
   Args A(env, info, 5, "binary");
-  const int64_t op = A.int_(0, "op");
+  const auto op = BinaryOp(A.int_(0, "op"));
   Arr a = A.f32(1, "a", 0), b = A.f32(2, "b", 0), out = A.f32out(3, "out", 0);
   Plan<2> p = binaryPlan(A, a, b, out.length, 4);
   const float* pa = a.f32();
   const float* pb = b.f32();
   float* po = out.f32();
   switch (op) {
-    case B_ADD: binaryLoop(pa, pb, po, p, [](float x, float y) { return x + y; }); break;
-    case B_SUB: binaryLoop(pa, pb, po, p, [](float x, float y) { return x - y; }); break;
-    case B_MUL: binaryLoop(pa, pb, po, p, [](float x, float y) { return x * y; }); break;
-    case B_DIV: binaryLoop(pa, pb, po, p, [](float x, float y) { return x / y; }); break;
-    case B_POW: binaryLoop(pa, pb, po, p, [](float x, float y) { return jsPow(x, y); }); break;
-    case B_MAX: binaryLoop(pa, pb, po, p, [](float x, float y) { return (x != x || x > y) ? x : y; }); break;
-    case B_MIN: binaryLoop(pa, pb, po, p, [](float x, float y) { return (x != x || x < y) ? x : y; }); break;
+    case BinaryOp::add: binaryLoop(pa, pb, po, p, [](float x, float y) { return x + y; }); break;
+    case BinaryOp::sub: binaryLoop(pa, pb, po, p, [](float x, float y) { return x - y; }); break;
+    case BinaryOp::mul: binaryLoop(pa, pb, po, p, [](float x, float y) { return x * y; }); break;
+    case BinaryOp::div: binaryLoop(pa, pb, po, p, [](float x, float y) { return x / y; }); break;
+    case BinaryOp::pow: binaryLoop(pa, pb, po, p, [](float x, float y) { return jsPow(x, y); }); break;
+    case BinaryOp::maximum: binaryLoop(pa, pb, po, p, [](float x, float y) { return (x != x || x > y) ? x : y; }); break;
+    case BinaryOp::minimum: binaryLoop(pa, pb, po, p, [](float x, float y) { return (x != x || x < y) ? x : y; }); break;
     default: throw ArgError{"unknown binary op"};
   }
 }
@@ -111,19 +107,19 @@ AL_BINDING(binary) {
 /** compare(op, a, b, out: Uint8Array, plan) */
 AL_BINDING(compare) {
   Args A(env, info, 5, "compare");
-  const int64_t op = A.int_(0, "op");
+  const auto op = CompareOp(A.int_(0, "op"));
   Arr a = A.f32(1, "a", 0), b = A.f32(2, "b", 0), out = A.u8(3, "out", 0);
   Plan<2> p = binaryPlan(A, a, b, out.length, 4);
   const float* pa = a.f32();
   const float* pb = b.f32();
   uint8_t* po = out.u8();
   switch (op) {
-    case C_EQ: binaryLoop(pa, pb, po, p, [](float x, float y) { return uint8_t(x == y); }); break;
-    case C_NE: binaryLoop(pa, pb, po, p, [](float x, float y) { return uint8_t(x != y); }); break;
-    case C_LT: binaryLoop(pa, pb, po, p, [](float x, float y) { return uint8_t(x < y); }); break;
-    case C_LE: binaryLoop(pa, pb, po, p, [](float x, float y) { return uint8_t(x <= y); }); break;
-    case C_GT: binaryLoop(pa, pb, po, p, [](float x, float y) { return uint8_t(x > y); }); break;
-    case C_GE: binaryLoop(pa, pb, po, p, [](float x, float y) { return uint8_t(x >= y); }); break;
+    case CompareOp::eq: binaryLoop(pa, pb, po, p, [](float x, float y) { return uint8_t(x == y); }); break;
+    case CompareOp::ne: binaryLoop(pa, pb, po, p, [](float x, float y) { return uint8_t(x != y); }); break;
+    case CompareOp::lt: binaryLoop(pa, pb, po, p, [](float x, float y) { return uint8_t(x < y); }); break;
+    case CompareOp::le: binaryLoop(pa, pb, po, p, [](float x, float y) { return uint8_t(x <= y); }); break;
+    case CompareOp::gt: binaryLoop(pa, pb, po, p, [](float x, float y) { return uint8_t(x > y); }); break;
+    case CompareOp::ge: binaryLoop(pa, pb, po, p, [](float x, float y) { return uint8_t(x >= y); }); break;
     default: throw ArgError{"unknown compare op"};
   }
 }

@@ -175,23 +175,32 @@ AL_BINDING(batchNormBackward) {
   });
 }
 
-/** softmax(x, outer, size, inner, out) over the middle axis. */
-AL_BINDING(softmax) {
-  Args A(env, info, 5, "softmax");
+/** The arguments (x, outer, size, inner, out) of softmax and logSoftmax, checked; then the rows. */
+static void softmaxCall(napi_env env, napi_callback_info info, const char* name, bool log) {
+  Args A(env, info, 5, name);
   const int64_t outer = A.int_(1, "outer"), size = A.int_(2, "size"), inner = A.int_(3, "inner");
   require(outer >= 0 && size >= 1 && inner >= 0, "bad softmax extent");
   Arr x = A.f32(0, "x", size_t(outer * size * inner)), out = A.f32out(4, "out", size_t(outer * size * inner));
-  softmaxRows(x.f32(), out.f32(), outer, size, inner, false);
+  softmaxRows(x.f32(), out.f32(), outer, size, inner, log);
 }
 
+/** softmax(x, outer, size, inner, out) over the middle axis. */
+AL_BINDING(softmax) { softmaxCall(env, info, "softmax", false); }
+
 /** logSoftmax(x, outer, size, inner, out) over the middle axis. */
-AL_BINDING(logSoftmax) {
-  Args A(env, info, 5, "logSoftmax");
-  const int64_t outer = A.int_(1, "outer"), size = A.int_(2, "size"), inner = A.int_(3, "inner");
-  require(outer >= 0 && size >= 1 && inner >= 0, "bad logSoftmax extent");
-  Arr x = A.f32(0, "x", size_t(outer * size * inner)), out = A.f32out(4, "out", size_t(outer * size * inner));
-  softmaxRows(x.f32(), out.f32(), outer, size, inner, true);
-}
+AL_BINDING(logSoftmax) { softmaxCall(env, info, "logSoftmax", true); }
+
+/** The shared arguments (…, targets Int32 [n], n, c, ignoreIndex, …) of the cross-entropy entry points, checked. */
+struct CrossEntropyArgs {
+  int64_t n, c, ignore;
+  const int32_t* targets;
+  explicit CrossEntropyArgs(const Args& A) {
+    n = A.int_(2, "n"), c = A.int_(3, "c"), ignore = A.int_(4, "ignoreIndex");
+    require(n >= 0 && c >= 1, "bad cross-entropy extent");
+    targets = A.i32(1, "targets", size_t(n)).i32();
+    for (int64_t i = 0; i < n; i++) require(targets[i] == ignore || (targets[i] >= 0 && targets[i] < c), "target out of range");
+  }
+};
 
 /**
  * softmaxCrossEntropy(logits [n, c], targets Int32 [n], n, c, ignoreIndex, loss [n], prob [n, c]):
@@ -199,12 +208,10 @@ AL_BINDING(logSoftmax) {
  */
 AL_BINDING(softmaxCrossEntropy) {
   Args A(env, info, 7, "softmaxCrossEntropy");
-  const int64_t n = A.int_(2, "n"), c = A.int_(3, "c"), ignore = A.int_(4, "ignoreIndex");
-  require(n >= 0 && c >= 1, "bad cross-entropy extent");
-  Arr x = A.f32(0, "logits", size_t(n * c)), t = A.i32(1, "targets", size_t(n));
-  Arr loss = A.f32(5, "loss", size_t(n)), prob = A.f32(6, "prob", size_t(n * c));
-  const int32_t* pt = t.i32();
-  for (int64_t i = 0; i < n; i++) require(pt[i] == ignore || (pt[i] >= 0 && pt[i] < c), "target out of range");
+  const CrossEntropyArgs ce(A);
+  const int64_t n = ce.n, c = ce.c, ignore = ce.ignore;
+  const int32_t* pt = ce.targets;
+  Arr x = A.f32(0, "logits", size_t(n * c)), loss = A.f32(5, "loss", size_t(n)), prob = A.f32(6, "prob", size_t(n * c));
   softmaxRows(x.f32(), prob.f32(), n, c, 1, true);
   const float* lp = prob.f32();
   float* pl = loss.f32();
@@ -216,12 +223,10 @@ AL_BINDING(softmaxCrossEntropy) {
 /** softmaxCrossEntropyBackward(prob, targets, n, c, ignoreIndex, gradLoss [n], dlogits): (p − onehot)·g. */
 AL_BINDING(softmaxCrossEntropyBackward) {
   Args A(env, info, 7, "softmaxCrossEntropyBackward");
-  const int64_t n = A.int_(2, "n"), c = A.int_(3, "c"), ignore = A.int_(4, "ignoreIndex");
-  require(n >= 0 && c >= 1, "bad cross-entropy extent");
-  Arr p = A.f32(0, "prob", size_t(n * c)), t = A.i32(1, "targets", size_t(n));
-  Arr g = A.f32(5, "gradLoss", size_t(n)), d = A.f32(6, "dlogits", size_t(n * c));
-  const int32_t* pt = t.i32();
-  for (int64_t i = 0; i < n; i++) require(pt[i] == ignore || (pt[i] >= 0 && pt[i] < c), "target out of range");
+  const CrossEntropyArgs ce(A);
+  const int64_t n = ce.n, c = ce.c, ignore = ce.ignore;
+  const int32_t* pt = ce.targets;
+  Arr p = A.f32(0, "prob", size_t(n * c)), g = A.f32(5, "gradLoss", size_t(n)), d = A.f32(6, "dlogits", size_t(n * c));
   const float *pp = p.f32(), *pg = g.f32();
   float* pd = d.f32();
   parallelFor(n, grainRows(c), [&](int64_t lo, int64_t hi) {

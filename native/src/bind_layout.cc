@@ -64,18 +64,32 @@ AL_BINDING(stridedWrite) {
   });
 }
 
+/**
+ * The shared arguments of gather and scatterAdd, (data [outer, size, inner], outer, size, inner, idx [outer, isize,
+ * inner], isize, other [outer, isize, inner]), checked: extents, lengths, and every index in [0, size).
+ */
+struct IndexedAxis {
+  int64_t outer, size, inner, isize;
+  const int32_t* idx;
+  IndexedAxis(const Args& A) {
+    outer = A.int_(1, "outer"), size = A.int_(2, "size"), inner = A.int_(3, "inner"), isize = A.int_(5, "isize");
+    require(outer >= 0 && size >= 0 && inner >= 0 && isize >= 0, "negative extent");
+    idx = A.i32(4, "idx", size_t(outer * isize * inner)).i32();
+    const int64_t n = outer * isize * inner;
+    for (int64_t t = 0; t < n; t++) require(idx[t] >= 0 && idx[t] < size, "index out of range");
+  }
+  size_t dataLen() const { return size_t(outer * size * inner); }
+  size_t indexedLen() const { return size_t(outer * isize * inner); }
+};
+
 /** gather(x, outer, size, inner, idx, isize, out): out[o, j, i] = x[o, idx[o, j, i], i]. */
 AL_BINDING(gather) {
   Args A(env, info, 7, "gather");
-  const int64_t outer = A.int_(1, "outer"), size = A.int_(2, "size"), inner = A.int_(3, "inner"), isize = A.int_(5, "isize");
-  require(outer >= 0 && size >= 0 && inner >= 0 && isize >= 0, "negative gather extent");
-  Arr x = A.f32(0, "x", size_t(outer * size * inner)), idx = A.i32(4, "idx", size_t(outer * isize * inner));
-  Arr out = A.f32out(6, "out", size_t(outer * isize * inner));
-  const int32_t* pi = idx.i32();
-  const int64_t n = outer * isize * inner;
-  for (int64_t t = 0; t < n; t++) require(pi[t] >= 0 && pi[t] < size, "gather index out of range");
-  const float* px = x.f32();
-  float* po = out.f32();
+  const IndexedAxis ax(A);
+  const int64_t outer = ax.outer, size = ax.size, inner = ax.inner, isize = ax.isize;
+  const int32_t* pi = ax.idx;
+  const float* px = A.f32(0, "x", ax.dataLen()).f32();
+  float* po = A.f32out(6, "out", ax.indexedLen()).f32();
   parallelFor(outer * isize, std::max<int64_t>(1, kGrain / std::max<int64_t>(inner, 1)), [&](int64_t lo, int64_t hi) {
     for (int64_t r = lo; r < hi; r++) {
       const int64_t o = r / isize;
@@ -90,15 +104,11 @@ AL_BINDING(gather) {
 /** scatterAdd(out, outer, size, inner, idx, isize, src): out[o, idx[o, j, i], i] += src[o, j, i]. */
 AL_BINDING(scatterAdd) {
   Args A(env, info, 7, "scatterAdd");
-  const int64_t outer = A.int_(1, "outer"), size = A.int_(2, "size"), inner = A.int_(3, "inner"), isize = A.int_(5, "isize");
-  require(outer >= 0 && size >= 0 && inner >= 0 && isize >= 0, "negative scatterAdd extent");
-  Arr out = A.f32(0, "out", size_t(outer * size * inner)), idx = A.i32(4, "idx", size_t(outer * isize * inner));
-  Arr src = A.f32(6, "src", size_t(outer * isize * inner));
-  const int32_t* pi = idx.i32();
-  const int64_t n = outer * isize * inner;
-  for (int64_t t = 0; t < n; t++) require(pi[t] >= 0 && pi[t] < size, "scatterAdd index out of range");
-  float* po = out.f32();
-  const float* ps = src.f32();
+  const IndexedAxis ax(A);
+  const int64_t outer = ax.outer, size = ax.size, inner = ax.inner, isize = ax.isize;
+  const int32_t* pi = ax.idx;
+  float* po = A.f32(0, "out", ax.dataLen()).f32();
+  const float* ps = A.f32(6, "src", ax.indexedLen()).f32();
   // Columns (o, i) are independent: split over outer × inner blocks.
   const int64_t blk = inner >= 256 ? 256 : inner;
   const int64_t nblk = blk ? (inner + blk - 1) / blk : 0;

@@ -1,46 +1,39 @@
-// Reductions over the middle axis of [outer, size, inner] (sum/max/min/prod, argmax/argmin), float32.
+// Reductions over the middle axis of [outer, size, inner] (sum/max/min, argmax/argmin), float32.
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
 #include "bindings.h"
+#include "opcodes.h"
 #include "pool.h"
 
 namespace al {
 
 namespace {
 
-enum Reduce { R_SUM, R_MAX, R_MIN, R_PROD };
-
 /** NaN-sticky max/min as the ts kernel: once NaN, stays NaN. */
-inline double pick(int op, double acc, float v) {
-  if (op == R_MAX) return (v != v || v > acc) ? double(v) : acc;
+inline double pick(ReduceOp op, double acc, float v) {
+  if (op == ReduceOp::max) return (v != v || v > acc) ? double(v) : acc;
   return (v != v || v < acc) ? double(v) : acc;
 }
 
-double initial(int op) {
+double initial(ReduceOp op) {
   switch (op) {
-    case R_SUM: return 0.0;
-    case R_PROD: return 1.0;
-    case R_MAX: return -INFINITY;
+    case ReduceOp::sum: return 0.0;
+    case ReduceOp::max: return -INFINITY;
     default: return INFINITY;
   }
 }
 
 /** Reduce one contiguous row. */
-double reduceRow(int op, const float* x, int64_t size) {
-  if (op == R_SUM) {
+double reduceRow(ReduceOp op, const float* x, int64_t size) {
+  if (op == ReduceOp::sum) {
     double a[8] = {};  // independent lanes: vectorisable without reassociation
     int64_t k = 0;
     for (; k + 8 <= size; k += 8)
       for (int l = 0; l < 8; l++) a[l] += x[k + l];
     for (; k < size; k++) a[0] += x[k];
     return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
-  }
-  if (op == R_PROD) {
-    double p = 1;
-    for (int64_t k = 0; k < size; k++) p *= x[k];
-    return p;
   }
   double acc = initial(op);
   for (int64_t k = 0; k < size; k++) {
@@ -55,15 +48,16 @@ double reduceRow(int op, const float* x, int64_t size) {
 /** reduce(op, x, outer, size, inner, out) */
 AL_BINDING(reduce) {
   Args A(env, info, 6, "reduce");
-  const int op = int(A.int_(0, "op"));
-  require(op >= R_SUM && op <= R_PROD, "unknown reduce op");
+  const int64_t code = A.int_(0, "op");
+  require(code >= 0 && code < int64_t(ReduceOp::count), "unknown reduce op");
+  const ReduceOp op = ReduceOp(code);
   const int64_t outer = A.int_(2, "outer"), size = A.int_(3, "size"), inner = A.int_(4, "inner");
   require(outer >= 0 && size >= 0 && inner >= 0, "negative reduce extent");
   Arr x = A.f32(1, "x", size_t(outer * size * inner)), out = A.f32(5, "out", size_t(outer * inner));
   const float* px = x.f32();
   float* po = out.f32();
   if (inner == 1) {
-    if (outer == 1 && size >= 65536 && (op == R_SUM) && poolThreads() > 1) {
+    if (outer == 1 && size >= 65536 && (op == ReduceOp::sum) && poolThreads() > 1) {
       // One long row: partial sums per thread.
       const int T = poolThreads();
       std::vector<double> part(size_t(T), 0.0);
@@ -71,7 +65,7 @@ AL_BINDING(reduce) {
       poolRun(T, [](void* p, int t) {
         Ctx& c = *static_cast<Ctx*>(p);
         const int64_t lo = c.size * t / c.T, hi = c.size * (t + 1) / c.T;
-        c.part[t] = reduceRow(R_SUM, c.x + lo, hi - lo);
+        c.part[t] = reduceRow(ReduceOp::sum, c.x + lo, hi - lo);
       }, &ctx);
       double s = 0;
       for (double v : part) s += v;
@@ -94,8 +88,7 @@ AL_BINDING(reduce) {
       const float* base = px + o * size * inner + i0;
       for (int64_t k = 0; k < size; k++) {
         const float* row = base + k * inner;
-        if (op == R_SUM) for (int64_t i = 0; i < len; i++) acc[size_t(i)] += row[i];
-        else if (op == R_PROD) for (int64_t i = 0; i < len; i++) acc[size_t(i)] *= row[i];
+        if (op == ReduceOp::sum) for (int64_t i = 0; i < len; i++) acc[size_t(i)] += row[i];
         else for (int64_t i = 0; i < len; i++) acc[size_t(i)] = pick(op, acc[size_t(i)], row[i]);
       }
       for (int64_t i = 0; i < len; i++) po[o * inner + i0 + i] = float(acc[size_t(i)]);
@@ -103,10 +96,12 @@ AL_BINDING(reduce) {
   });
 }
 
-/** argReduce(isMax, x, outer, size, inner, out: Int32Array) — first index on ties, first NaN wins. */
+/** argReduce(op, x, outer, size, inner, out: Int32Array) — first index on ties, first NaN wins. */
 AL_BINDING(argReduce) {
   Args A(env, info, 6, "argReduce");
-  const bool isMax = A.int_(0, "op") == 0;
+  const int64_t code = A.int_(0, "op");
+  require(code >= 0 && code < int64_t(ArgReduceOp::count), "unknown argReduce op");
+  const bool isMax = ArgReduceOp(code) == ArgReduceOp::argmax;
   const int64_t outer = A.int_(2, "outer"), size = A.int_(3, "size"), inner = A.int_(4, "inner");
   require(outer >= 0 && size >= 1 && inner >= 0, "bad argReduce extent");
   Arr x = A.f32(1, "x", size_t(outer * size * inner)), out = A.i32(5, "out", size_t(outer * inner));

@@ -211,6 +211,21 @@ float* packCorrelationWeights(int64_t groups, int64_t ocg, int64_t K, int OB, W 
   return wp;
 }
 
+/**
+ * Store tile rows r < MR (output positions out + dst[r]; dst[r] < 0: not a valid pixel) of the output channels of
+ * block ob of group gi, adding the bias: out[ch·outChan + dst[r]] = tile[r·OB + o] + bias[ch].
+ */
+inline void storeTile(const Correlation& c, const float* tile, int OB, int MR, const int64_t* dst, int64_t gi, int64_t ob, float* out) {
+  const int64_t ovalid = std::min<int64_t>(OB, c.ocg - ob * OB);
+  for (int64_t o = 0; o < ovalid; o++) {
+    const int64_t ch = gi * c.ocg + ob * OB + o;
+    float* base = out + ch * c.outChan;
+    const float b = c.bias ? c.bias[ch] : 0.f;
+    for (int r = 0; r < MR; r++)
+      if (dst[r] >= 0) base[dst[r]] = tile[r * OB + o] + b;
+  }
+}
+
 /** Gathered tiles: MR consecutive valid output pixels in (image, row, col) order, one base pointer each. */
 void runCorrelationGather(const Correlation& c, const float* wp, int OB, int MR, DconvGatherFn fn) {
   const int64_t K = int64_t(c.koff.size());
@@ -232,16 +247,9 @@ void runCorrelationGather(const Correlation& c, const float* wp, int OB, int MR,
       for (int64_t gi = 0; gi < c.groups; gi++) {
         for (int r = 0; r < MR; r++) xr[r] = c.src + src[r] + gi * c.srcGroup;
         for (int64_t ob = 0; ob < nob; ob++) {
-          const int64_t ovalid = std::min<int64_t>(OB, c.ocg - ob * OB);
           if (K > 0) fn(xr, c.koff.data(), long(K), wp + (gi * nob + ob) * K * OB, tile);
           else std::fill(tile, tile + MR * OB, 0.f);
-          for (int64_t o = 0; o < ovalid; o++) {
-            const int64_t ch = gi * c.ocg + ob * OB + o;
-            float* base = c.out + ch * c.outChan;
-            const float b = c.bias ? c.bias[ch] : 0.f;
-            for (int r = 0; r < MR; r++)
-              if (dst[r] >= 0) base[dst[r]] = tile[r * OB + o] + b;
-          }
+          storeTile(c, tile, OB, MR, dst, gi, ob, c.out);
         }
       }
     }
@@ -278,16 +286,9 @@ void runCorrelation(const Correlation& c, const float* wp, int OB, int MR, Dconv
       for (int64_t gi = 0; gi < c.groups; gi++) {
         const float* xb = c.src + n * c.srcImg + gi * c.srcGroup + xoff;
         for (int64_t ob = 0; ob < nob; ob++) {
-          const int64_t ovalid = std::min<int64_t>(OB, c.ocg - ob * OB);
           if (K > 0) fn(xb, c.koff.data(), long(K), wp + (gi * nob + ob) * K * OB, tile);
           else std::fill(tile, tile + MR * OB, 0.f);
-          for (int64_t o = 0; o < ovalid; o++) {
-            const int64_t ch = gi * c.ocg + ob * OB + o;
-            float* base = c.out + n * c.outImg + ch * c.outChan;
-            const float b = c.bias ? c.bias[ch] : 0.f;
-            for (int r = 0; r < MR; r++)
-              if (dst[r] >= 0) base[dst[r]] = tile[r * OB + o] + b;
-          }
+          storeTile(c, tile, OB, MR, dst, gi, ob, c.out + n * c.outImg);
         }
       }
     }

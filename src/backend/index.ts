@@ -1,8 +1,10 @@
 // Backend selection: auto | native | ts, by API, CLI flag or ADAPTLAB_BACKEND; the active kernel table.
+import type { FloatDType } from '../core/dtype.js';
 import { BackendError } from '../core/errors.js';
 import { tsKernels } from './ts/index.js';
 import type { Kernels } from './types.js';
 import { loadNative, nativeLoaded, setNativeThreads, type NativeStatus } from './native/load.js';
+import { allTs, type DTypeKernels } from './native/probe.js';
 
 export type BackendName = 'auto' | 'native' | 'ts';
 
@@ -16,6 +18,13 @@ export interface BackendInfo {
   requested: BackendName;
   reason: string;
   native: NativeStatus;
+  /**
+   * Float dtypes whose probed kernels (matmul, conv2d, unary, binary, reduce) all run on the native addon in the
+   * active kernel table (found by probing the table, see native/probe.ts); empty on the ts backend.
+   */
+  nativeDTypes: FloatDType[];
+  /** Per float dtype, which probed kernels run natively and which on the TypeScript kernels. */
+  dtypes: Record<FloatDType, DTypeKernels>;
 }
 
 function envBackend(): BackendName {
@@ -64,7 +73,11 @@ export function kernels(): Kernels {
 
 export function backendInfo(): BackendInfo {
   ensureSelected();
-  return { name: active === tsKernels ? 'ts' : 'native', requested: requested!, reason, native: loadNative() };
+  const native = loadNative();
+  const name = active === tsKernels ? 'ts' : 'native';
+  const dtypes = name === 'native' && native.dtypes ? native.dtypes : allTs();
+  const nativeDTypes = (Object.keys(dtypes) as FloatDType[]).filter((d) => dtypes[d].ts.length === 0);
+  return { name, requested: requested!, reason, native, nativeDTypes, dtypes };
 }
 
 /** Run `fn` with another backend active (used by parity tests), restoring the previous one after. */

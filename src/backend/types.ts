@@ -1,14 +1,22 @@
-// The kernel interface every backend implements: typed arrays in, typed arrays written in place.
+// The kernel interface every backend implements (typed arrays in, typed arrays written in place) and its op names.
 import type { DataArray, FloatArray } from '../core/dtype.js';
 import type { Shape } from '../core/shape.js';
 
-export type UnaryOp =
-  | 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'sin' | 'cos' | 'tanh' | 'sigmoid' | 'relu' | 'erf'
-  | 'sign' | 'step' | 'floor' | 'ceil' | 'round' | 'not';
-export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum';
-export type CompareOp = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
-export type ReduceOp = 'sum' | 'max' | 'min' | 'prod';
-export type ArgReduceOp = 'argmax' | 'argmin';
+/** The op names of each kernel family (the native addon numbers them: native/src/opcodes.h). */
+export const UNARY_OPS = [
+  'neg', 'exp', 'log', 'sqrt', 'abs', 'sin', 'cos', 'tanh', 'sigmoid', 'relu', 'erf',
+  'sign', 'floor', 'ceil', 'round', 'not',
+] as const;
+export const BINARY_OPS = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum'] as const;
+export const COMPARE_OPS = ['eq', 'ne', 'lt', 'le', 'gt', 'ge'] as const;
+export const REDUCE_OPS = ['sum', 'max', 'min'] as const;
+export const ARG_REDUCE_OPS = ['argmax', 'argmin'] as const;
+
+export type UnaryOp = (typeof UNARY_OPS)[number];
+export type BinaryOp = (typeof BINARY_OPS)[number];
+export type CompareOp = (typeof COMPARE_OPS)[number];
+export type ReduceOp = (typeof REDUCE_OPS)[number];
+export type ArgReduceOp = (typeof ARG_REDUCE_OPS)[number];
 
 /** Batched matrix product C[b] = op(A[aOff[b]]) · op(B[bOff[b]]), op = transpose when the flag is set. */
 export interface MatmulGeometry {

@@ -3,6 +3,9 @@ import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { backendInfo, setBackend, setThreads } from '../../src/backend/index.js';
 import { loadNative } from '../../src/backend/native/load.js';
+import { OP_FAMILIES } from '../../src/backend/native/opcodes.js';
+import { probeNativeDTypes } from '../../src/backend/native/probe.js';
+import type { NativeAddon } from '../../src/backend/native/addon.js';
 import { BackendError } from '../../src/core/errors.js';
 
 const st = loadNative();
@@ -26,6 +29,32 @@ describe('native backend availability', () => {
     if (st.loaded) assert.equal(setBackend('native').name, 'native');
     else assert.throws(() => setBackend('native'), BackendError);
     assert.equal(setBackend('ts').name, 'ts');
+  });
+
+  it('reports per dtype which kernels run natively: float32 on the addon when loaded, float64 always on TypeScript', () => {
+    const auto = setBackend('auto');
+    if (st.loaded) {
+      assert.deepEqual(auto.nativeDTypes, ['float32']);
+      assert.deepEqual(auto.dtypes.float32.ts, []);
+      assert.ok(auto.dtypes.float32.native.includes('matmul'));
+    } else {
+      assert.deepEqual(auto.nativeDTypes, []);
+      assert.deepEqual(auto.dtypes.float32.native, []);
+    }
+    assert.deepEqual(auto.dtypes.float64.native, []);
+    assert.ok(auto.dtypes.float64.ts.includes('matmul') && auto.dtypes.float64.ts.includes('conv2d'));
+    const ts = setBackend('ts');
+    assert.deepEqual(ts.nativeDTypes, []);
+    assert.deepEqual(ts.dtypes.float32.native, []);
+  });
+
+  it('the dtype probe reads the native table\'s dispatch (with a stand-in addon, so it runs without the build too)', () => {
+    const opcodes = Object.fromEntries(Object.entries(OP_FAMILIES).map(([f, names]) => [f, Object.fromEntries(names.map((n, i) => [n, i]))]));
+    const noop = (): void => { throw new Error('the probe must not run the stand-in addon'); };
+    const fake = new Proxy({ opcodes }, { get: (t, p) => (p === 'opcodes' ? t.opcodes : noop) }) as unknown as NativeAddon;
+    const d = probeNativeDTypes(fake);
+    assert.deepEqual(d.float32, { native: ['matmul', 'conv2d', 'unary', 'binary', 'reduce'], ts: [] });
+    assert.deepEqual(d.float64, { native: [], ts: ['matmul', 'conv2d', 'unary', 'binary', 'reduce'] });
   });
 
   it('reports the instruction set and resizes the thread pool when loaded', () => {

@@ -17,6 +17,8 @@ type I32 = Int32Array;
  * throws a JS error on bad input; arrays are read and written in place.
  */
 export interface NativeAddon {
+  /** op name → code per family, from native/src/opcodes.h (the codes the op arguments below take) */
+  readonly opcodes: Record<string, Record<string, number>>;
   info(): NativeInfo;
   setThreads(n: number): NativeInfo;
   setIsa(isa: 'avx512' | 'avx2' | 'baseline'): NativeInfo;
@@ -30,13 +32,12 @@ export interface NativeAddon {
   maxPool2d(x: F32, out: F32, idx: I32, geom: I32): void;
   avgPool2d(x: F32, out: F32, geom: I32): void;
   avgPool2dBackward(dy: F32, dx: F32, geom: I32): void;
-  /** op codes: see UNARY_CODES etc. in kernels.ts; plan = [nd, dims..., strides of each operand...] */
+  /** op: a code from `opcodes`; plan = [nd, dims..., strides of each operand...] */
   unary(op: number, x: F32, out: F32): void;
   binary(op: number, a: F32, b: F32, out: F32, plan: I32): void;
   compare(op: number, a: F32, b: F32, out: Uint8Array, plan: I32): void;
   where(cond: Uint8Array, a: F32, b: F32, out: F32, plan: I32): void;
   reduce(op: number, x: F32, outer: number, size: number, inner: number, out: F32): void;
-  /** op 0 = argmax, 1 = argmin */
   argReduce(op: number, x: F32, outer: number, size: number, inner: number, out: I32): void;
   /** 4-byte arrays of one type (Float32Array or Int32Array); plan = [nd, dims..., strides...] */
   stridedRead(x: F32 | I32, offset: number, plan: I32, out: F32 | I32): void;

@@ -4,8 +4,9 @@ import { numel, shapeEq, stridesOf, type Shape } from '../../core/shape.js';
 import { broadcastPlan } from '../ts/broadcast.js';
 import { tsKernels } from '../ts/index.js';
 import { collapse } from '../ts/layout.js';
-import type { BinaryOp, CompareOp, ConvGeometry, Kernels, MatmulGeometry, PoolGeometry, ReduceOp, UnaryOp } from '../types.js';
+import type { ConvGeometry, Kernels, MatmulGeometry, PoolGeometry } from '../types.js';
 import type { NativeAddon } from './addon.js';
+import { opcodeTables } from './opcodes.js';
 
 /** Below these sizes a kernel stays in JS, where the N-API call would cost more than the work. */
 export const THRESHOLDS = {
@@ -15,13 +16,6 @@ export const THRESHOLDS = {
   elementwise: 512,
 };
 
-export const UNARY_CODES: Record<UnaryOp, number> = {
-  neg: 0, exp: 1, log: 2, sqrt: 3, abs: 4, sin: 5, cos: 6, tanh: 7, sigmoid: 8, relu: 9, erf: 10,
-  sign: 11, step: 12, floor: 13, ceil: 14, round: 15, not: 16,
-};
-export const BINARY_CODES: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, pow: 4, maximum: 5, minimum: 6 };
-export const COMPARE_CODES: Record<CompareOp, number> = { eq: 0, ne: 1, lt: 2, le: 3, gt: 4, ge: 5 };
-export const REDUCE_CODES: Record<ReduceOp, number> = { sum: 0, max: 1, min: 2, prod: 3 };
 const MAX_DIMS = 16;
 
 const f32 = (a: DataArray | null): a is Float32Array => a instanceof Float32Array;
@@ -37,9 +31,13 @@ function axisView(shape: Shape, axis: number): [number, number, number] {
   return [outer, shape[axis]!, inner];
 }
 
-/** Build the kernel table over a loaded addon; float64/int/uint8 calls go to the ts kernels. */
+/**
+ * Build the kernel table over a loaded addon; float64/int/uint8 calls go to the ts kernels. Throws when the
+ * addon's op codes disagree with the TypeScript op names (see opcodes.ts).
+ */
 export function nativeKernels(addon: NativeAddon): Kernels {
   const ts = tsKernels;
+  const codes = opcodeTables(addon.opcodes);
   const mmGeom = new Int32Array(6);
   const convGeom = new Int32Array(16);
   const poolGeom = new Int32Array(13);
@@ -91,19 +89,19 @@ export function nativeKernels(addon: NativeAddon): Kernels {
     name: 'native',
     unary(op, x, out) {
       if (!f32(x) || !f32(out) || small(out.length)) return ts.unary(op, x, out);
-      addon.unary(UNARY_CODES[op], x, out);
+      addon.unary(codes.unary[op], x, out);
     },
     binary(op, a, aShape, b, bShape, out, outShape) {
       const n = numel(outShape);
       const p = f32(a) && f32(b) && f32(out) && !small(n) ? broadcast(outShape, [aShape, bShape], [a.length, b.length], n) : null;
       if (!p) return ts.binary(op, a, aShape, b, bShape, out, outShape);
-      addon.binary(BINARY_CODES[op], a as Float32Array, b as Float32Array, out as Float32Array, p);
+      addon.binary(codes.binary[op], a as Float32Array, b as Float32Array, out as Float32Array, p);
     },
     compare(op, a, aShape, b, bShape, out, outShape) {
       const n = numel(outShape);
       const p = f32(a) && f32(b) && !small(n) ? broadcast(outShape, [aShape, bShape], [a.length, b.length], n) : null;
       if (!p) return ts.compare(op, a, aShape, b, bShape, out, outShape);
-      addon.compare(COMPARE_CODES[op], a as Float32Array, b as Float32Array, out, p);
+      addon.compare(codes.compare[op], a as Float32Array, b as Float32Array, out, p);
     },
     where(cond, cShape, a, aShape, b, bShape, out, outShape) {
       const n = numel(outShape);
@@ -113,11 +111,11 @@ export function nativeKernels(addon: NativeAddon): Kernels {
     },
     reduce(op, x, outer, size, inner, out) {
       if (!f32(x) || !f32(out) || small(outer * size * inner)) return ts.reduce(op, x, outer, size, inner, out);
-      addon.reduce(REDUCE_CODES[op], x, outer, size, inner, out);
+      addon.reduce(codes.reduce[op], x, outer, size, inner, out);
     },
     argReduce(op, x, outer, size, inner, out) {
       if (!f32(x) || small(outer * size * inner) || size < 1) return ts.argReduce(op, x, outer, size, inner, out);
-      addon.argReduce(op === 'argmax' ? 0 : 1, x, outer, size, inner, out);
+      addon.argReduce(codes.argReduce[op], x, outer, size, inner, out);
     },
     permute(x, shape, perm, out) {
       const st = stridesOf(shape);

@@ -3,9 +3,11 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../core/package.js';
+import type { FloatDType } from '../../core/dtype.js';
 import type { Kernels } from '../types.js';
 import type { NativeAddon } from './addon.js';
 import { nativeKernels } from './kernels.js';
+import { probeNativeDTypes, type DTypeKernels } from './probe.js';
 
 export interface NativeStatus {
   loaded: boolean;
@@ -19,12 +21,14 @@ export interface NativeStatus {
   gemm: string | null;
   kernels: Kernels | null;
   addon: NativeAddon | null;
+  /** per float dtype, which probed kernels the native table runs on the addon (probe.ts); null when not loaded */
+  dtypes: Record<FloatDType, DTypeKernels> | null;
 }
 
 let status: NativeStatus | null = null;
 
 function failed(path: string | null, error: string): NativeStatus {
-  return { loaded: false, path, error, isa: null, threads: null, gemm: null, kernels: null, addon: null };
+  return { loaded: false, path, error, isa: null, threads: null, gemm: null, kernels: null, addon: null, dtypes: null };
 }
 
 /** Try once to load the addon; the result (or the reason it failed) is cached. */
@@ -40,7 +44,8 @@ export function loadNative(): NativeStatus {
     const addon = require(path) as NativeAddon;
     if (typeof addon.info !== 'function' || typeof addon.matmul !== 'function') throw new Error('not an adaptlab addon (info/matmul missing)');
     const info = addon.info();
-    status = { loaded: true, path, error: null, isa: info.isa, threads: info.threads, gemm: info.gemm, kernels: nativeKernels(addon), addon };
+    const kernels = nativeKernels(addon);
+    status = { loaded: true, path, error: null, isa: info.isa, threads: info.threads, gemm: info.gemm, kernels, addon, dtypes: probeNativeDTypes(addon) };
   } catch (e) {
     status = failed(path, `failed to load ${path}: ${(e as Error).message}`);
   }

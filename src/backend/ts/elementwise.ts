@@ -19,7 +19,6 @@ const UNARY_EXPR: Record<UnaryOp, string> = {
   relu: '(x > 0 || x !== x) ? x : 0',
   erf: 'erf(x)',
   sign: 'x > 0 ? 1 : (x < 0 ? -1 : (x !== x ? x : 0))',
-  step: 'x > 0 ? 1 : 0',
   floor: 'Math.floor(x)',
   ceil: 'Math.ceil(x)',
   round: 'roundHalfEven(x)',

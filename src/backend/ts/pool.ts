@@ -2,31 +2,38 @@
 import type { FloatArray } from '../../core/dtype.js';
 import type { PoolGeometry } from '../types.js';
 
-export function maxPool2d(x: FloatArray, out: FloatArray, idx: Int32Array, g: PoolGeometry): void {
+/**
+ * Visit every output position `o` of every plane with its window clipped to the input: rows [ys, ye) and columns
+ * [xs, xe) of the plane starting at input index `xb`; (oy, ox) is the position within the plane.
+ */
+function forEachWindow(g: PoolGeometry, visit: (xb: number, o: number, ys: number, ye: number, xs: number, xe: number, oy: number, ox: number) => void): void {
   const { h, w, oh, ow, kh, kw, strideH, strideW, padH, padW } = g;
-  const planes = g.n * g.c;
-  for (let pl = 0; pl < planes; pl++) {
+  for (let pl = 0; pl < g.n * g.c; pl++) {
     const xb = pl * h * w, ob = pl * oh * ow;
     for (let oy = 0; oy < oh; oy++) {
       const y0 = oy * strideH - padH;
+      const ys = Math.max(y0, 0), ye = Math.min(y0 + kh, h);
       for (let ox = 0; ox < ow; ox++) {
         const x0 = ox * strideW - padW;
-        let best = -Infinity, bi = -1;
-        for (let i = 0; i < kh; i++) {
-          const iy = y0 + i;
-          if (iy < 0 || iy >= h) continue;
-          for (let j = 0; j < kw; j++) {
-            const ix = x0 + j;
-            if (ix < 0 || ix >= w) continue;
-            const v = x[xb + iy * w + ix]!;
-            if (v > best || bi < 0 || v !== v) { best = v; bi = iy * w + ix; if (v !== v) { i = kh; break; } }
-          }
-        }
-        out[ob + oy * ow + ox] = best;
-        idx[ob + oy * ow + ox] = bi;
+        visit(xb, ob + oy * ow + ox, ys, ye, Math.max(x0, 0), Math.min(x0 + kw, w), oy, ox);
       }
     }
   }
+}
+
+export function maxPool2d(x: FloatArray, out: FloatArray, idx: Int32Array, g: PoolGeometry): void {
+  const w = g.w;
+  forEachWindow(g, (xb, o, ys, ye, xs, xe) => {
+    let best = -Infinity, bi = -1;
+    scan: for (let iy = ys; iy < ye; iy++) {
+      for (let ix = xs; ix < xe; ix++) {
+        const v = x[xb + iy * w + ix]!;
+        if (v > best || bi < 0 || v !== v) { best = v; bi = iy * w + ix; if (v !== v) break scan; }
+      }
+    }
+    out[o] = best;
+    idx[o] = bi;
+  });
 }
 
 function windowCount(g: PoolGeometry, oy: number, ox: number): number {
@@ -41,40 +48,18 @@ function windowCount(g: PoolGeometry, oy: number, ox: number): number {
 }
 
 export function avgPool2d(x: FloatArray, out: FloatArray, g: PoolGeometry): void {
-  const { h, w, oh, ow, kh, kw, strideH, strideW, padH, padW } = g;
-  const planes = g.n * g.c;
-  for (let pl = 0; pl < planes; pl++) {
-    const xb = pl * h * w, ob = pl * oh * ow;
-    for (let oy = 0; oy < oh; oy++) {
-      const y0 = oy * strideH - padH;
-      for (let ox = 0; ox < ow; ox++) {
-        const x0 = ox * strideW - padW;
-        let s = 0;
-        for (let i = Math.max(0, -y0); i < kh && y0 + i < h; i++) {
-          const row = xb + (y0 + i) * w;
-          for (let j = Math.max(0, -x0); j < kw && x0 + j < w; j++) s += x[row + x0 + j]!;
-        }
-        out[ob + oy * ow + ox] = s / windowCount(g, oy, ox);
-      }
-    }
-  }
+  const w = g.w;
+  forEachWindow(g, (xb, o, ys, ye, xs, xe, oy, ox) => {
+    let s = 0;
+    for (let iy = ys; iy < ye; iy++) for (let ix = xs; ix < xe; ix++) s += x[xb + iy * w + ix]!;
+    out[o] = s / windowCount(g, oy, ox);
+  });
 }
 
 export function avgPool2dBackward(dy: FloatArray, dx: FloatArray, g: PoolGeometry): void {
-  const { h, w, oh, ow, kh, kw, strideH, strideW, padH, padW } = g;
-  const planes = g.n * g.c;
-  for (let pl = 0; pl < planes; pl++) {
-    const xb = pl * h * w, ob = pl * oh * ow;
-    for (let oy = 0; oy < oh; oy++) {
-      const y0 = oy * strideH - padH;
-      for (let ox = 0; ox < ow; ox++) {
-        const x0 = ox * strideW - padW;
-        const v = dy[ob + oy * ow + ox]! / windowCount(g, oy, ox);
-        for (let i = Math.max(0, -y0); i < kh && y0 + i < h; i++) {
-          const row = xb + (y0 + i) * w;
-          for (let j = Math.max(0, -x0); j < kw && x0 + j < w; j++) dx[row + x0 + j] += v;
-        }
-      }
-    }
-  }
+  const w = g.w;
+  forEachWindow(g, (xb, o, ys, ye, xs, xe, oy, ox) => {
+    const v = dy[o]! / windowCount(g, oy, ox);
+    for (let iy = ys; iy < ye; iy++) for (let ix = xs; ix < xe; ix++) dx[xb + iy * w + ix] += v;
+  });
 }

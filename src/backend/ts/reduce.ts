@@ -8,7 +8,6 @@ export function reduce(op: ReduceOp, x: DataArray, outer: number, size: number, 
       const base = o * size;
       let acc: number;
       if (op === 'sum') { acc = 0; for (let k = 0; k < size; k++) acc += x[base + k]!; }
-      else if (op === 'prod') { acc = 1; for (let k = 0; k < size; k++) acc *= x[base + k]!; }
       else if (op === 'max') {
         acc = -Infinity;
         for (let k = 0; k < size; k++) { const v = x[base + k]!; if (v > acc || v !== v) { acc = v; if (v !== v) break; } }
@@ -23,15 +22,14 @@ export function reduce(op: ReduceOp, x: DataArray, outer: number, size: number, 
   const acc = new Float64Array(inner);
   for (let o = 0; o < outer; o++) {
     const base = o * size * inner;
-    acc.fill(op === 'sum' ? 0 : op === 'prod' ? 1 : op === 'max' ? -Infinity : Infinity);
+    acc.fill(op === 'sum' ? 0 : op === 'max' ? -Infinity : Infinity);
     for (let k = 0; k < size; k++) {
       const row = base + k * inner;
       if (op === 'sum') for (let i = 0; i < inner; i++) acc[i] += x[row + i]!;
-      else if (op === 'prod') for (let i = 0; i < inner; i++) acc[i] *= x[row + i]!;
       else if (op === 'max') for (let i = 0; i < inner; i++) { const v = x[row + i]!; if (v > acc[i]! || v !== v) acc[i] = v; }
       else for (let i = 0; i < inner; i++) { const v = x[row + i]!; if (v < acc[i]! || v !== v) acc[i] = v; }
     }
-    if (op === 'max' || op === 'min') {
+    if (op !== 'sum') {
       // A NaN seen anywhere must survive later comparisons.
       for (let k = 0; k < size; k++) {
         const row = base + k * inner;

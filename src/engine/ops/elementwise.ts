@@ -42,7 +42,7 @@ export function reluBackward(g: Tensor, x: Tensor): Tensor {
 }
 
 /** Non-differentiable element-wise helpers (sign, floor, ...): constant results. */
-function unaryConst(op: 'sign' | 'step' | 'floor' | 'ceil' | 'round', x: Tensor): Tensor {
+function unaryConst(op: 'sign' | 'floor' | 'ceil' | 'round', x: Tensor): Tensor {
   const out = empty(x.shape, x.dtype === 'bool' ? 'float32' : x.dtype);
   kernels().unary(op, x.data, out.data);
   return out;
