@@ -17,3 +17,4 @@ export * from './pretrain-all.js';
 export * from './checkpoint.js';
 export * from './train.js';
 export * from './recipes.js';
+export * from './black-box.js';

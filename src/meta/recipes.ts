@@ -10,6 +10,7 @@ import { Conv4 } from '../nn/models/conv4.js';
 import { MLP } from '../nn/models/mlp.js';
 import { ANIL } from './anil.js';
 import { Baseline, FineTune, type Backbone } from './baselines.js';
+import { BlackBox } from './black-box.js';
 import { CNP } from './cnp.js';
 import { FOMAML } from './fomaml.js';
 import type { MetaLearner, Task } from './learner.js';
@@ -32,6 +33,8 @@ export const METHODS: Record<string, { family: string; summary: string; problems
   reptile: { family: 'optimisation', summary: 'Reptile: Adam inner loop, annealed outer step (Nichol et al. 2018)', problems: ['classification', 'regression'] },
   protonet: { family: 'non-parametric', summary: 'prototypical networks (Snell et al. 2017)', problems: ['classification'] },
   matching: { family: 'non-parametric', summary: 'matching networks, cosine attention (Vinyals et al. 2016)', problems: ['classification'] },
+  snail: { family: 'black-box', summary: 'SNAIL: causal attention + temporal convolutions over the episode (Mishra et al. 2018)', problems: ['classification'] },
+  mann: { family: 'black-box', summary: 'MANN-style LSTM reading (x_t, y_{t-1}) (Santoro et al. 2016, no external memory)', problems: ['classification'] },
   cnp: { family: 'black-box', summary: 'conditional neural process: a distribution over y (Garnelo et al. 2018)', problems: ['regression'] },
   baseline: { family: 'transfer', summary: 'pre-train on base classes, new linear head on the support (Chen et al. 2019)', problems: ['classification'] },
   'baseline++': { family: 'transfer', summary: 'as baseline with a cosine head', problems: ['classification'] },
@@ -69,7 +72,7 @@ export function withDefaults(c: MetaConfig): Required<Pick<MetaConfig, 'metaBatc
   const innerLr = c.innerLr ?? (sinusoid ? 0.01 : m === 'reptile' ? (wide ? 5e-4 : 1e-3) : m === 'maml++' ? 0.1 : wide ? 0.1 : 0.4);
   const innerSteps = c.innerSteps ?? (m === 'reptile' ? (wide ? 10 : 5) : m === 'maml++' ? 5 : sinusoid ? 1 : wide ? 5 : 1);
   const evalInnerSteps = c.evalInnerSteps ?? (m === 'reptile' ? 50 : sinusoid ? 10 : m === 'maml++' ? innerSteps : wide ? 5 : 3);
-  const metaBatch = c.metaBatch ?? (sinusoid ? 25 : m === 'protonet' || m === 'matching' ? 1 : m === 'reptile' ? 5 : m === 'maml++' ? 8 : wide ? 16 : 32);
+  const metaBatch = c.metaBatch ?? (sinusoid ? 25 : m === 'protonet' || m === 'matching' ? 1 : m === 'snail' || m === 'mann' ? 8 : m === 'reptile' ? 5 : m === 'maml++' ? 8 : wide ? 16 : 32);
   const trainWays = c.trainWays ?? (m === 'protonet' && c.dataset === 'omniglot' ? 60 : c.ways);
   const trainShots = c.trainShots ?? (m === 'reptile' && !sinusoid ? 10 : c.shots);
   const trainQueries = c.trainQueries ?? (m === 'protonet' && c.dataset === 'omniglot' ? 5 : c.queries);
@@ -176,7 +179,7 @@ export function buildLearner(c: MetaConfig): MetaLearner {
       case 'pretrain-all': return new PretrainAll({ model: mlp(), ...inner });
     }
   }
-  const maxPool = ['protonet', 'matching', 'baseline', 'baseline++', 'finetune', 'reptile'].includes(c.method);
+  const maxPool = ['protonet', 'matching', 'baseline', 'baseline++', 'finetune', 'reptile', 'snail', 'mann'].includes(c.method);
   const ways = d.trainWays;
   const conv4 = (numClasses: number, extra: { bnPerStepStatistics?: number } = {}): Conv4 =>
     new Conv4({ rng, hidden: 64, numClasses, pooling: maxPool ? 'max' : 'stride', ...extra });
@@ -191,6 +194,9 @@ export function buildLearner(c: MetaConfig): MetaLearner {
     case 'matching': return new MatchingNet({ encoder: conv4(0) });
     case 'baseline': case 'baseline++':
       return new Baseline({ backbone: conv4(0) as unknown as Backbone, numBaseClasses: numBaseClasses(c), head: c.method === 'baseline++' ? 'cosine' : 'linear', rng: learnerRng });
+    case 'snail': case 'mann':
+      if (d.trainWays !== c.ways || d.trainShots !== c.shots) throw new ArgumentError('meta', `${c.method} reads sequences of one length: train and test ways/shots must match`);
+      return new BlackBox({ encoder: conv4(0), featureDim: 64, ways: c.ways, shots: c.shots, rng: learnerRng, core: c.method === 'mann' ? 'lstm' : 'attention' });
     case 'finetune': return new FineTune({ backbone: conv4(0) as unknown as Backbone, numBaseClasses: numBaseClasses(c), rng: learnerRng });
   }
   throw new ArgumentError('meta', `${c.method} is not available for ${c.dataset}`);
