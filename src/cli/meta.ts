@@ -26,6 +26,8 @@ const TRAIN_USAGE = [
   'Methods:',
   ...Object.entries(METHODS).map(([m, i]) => `  ${m.padEnd(13)} ${i.family.padEnd(15)} ${i.summary}`),
   '',
+  'Omniglot splits: snell (default: Vinyals\' characters with Snell\'s 172 validation characters), vinyals and lake',
+  '(no validation characters: no model selection), maml. MNIST/Fashion-MNIST: classes 0-4 train, 5-9 validation/test.',
   'Unset options take the method\'s paper defaults for the setting (docs/RESULTS.md). The run directory gets',
   'config.json, metrics.jsonl, checkpoints/ (the newest two), best/ and summary.json; --resume continues it.',
 ].join('\n');
@@ -119,7 +121,9 @@ export const metaTrainCommand: Command = {
     const tasks = trainTaskSource(config);
     const evalEvery = parseIntFlag('eval-every', values['eval-every'], 1) ?? Math.max(1, Math.min(500, Math.floor((steps ?? 5000) / 10)));
     const valEpisodes = parseIntFlag('val-episodes', values['val-episodes'], 1) ?? 100;
-    const validation = { every: evalEvery, tasks: () => evalTasks(config, 'val', valEpisodes, config.seed + 1) };
+    const valTasks = evalTasks(config, 'val', valEpisodes, config.seed + 1);
+    if (!valTasks && !quietFlag(values)) log(`${config.dataset} ${config.split ?? ''} has no validation split: no model selection, meta-test uses the last checkpoint`);
+    const validation = valTasks ? { every: evalEvery, tasks: () => valTasks } : undefined;
     const stop = { requested: false };
     const onSignal = (): void => { stop.requested = true; };
     process.on('SIGINT', onSignal);
@@ -171,6 +175,10 @@ export const metaTrainCommand: Command = {
   },
 };
 
+function quietFlag(values: { json?: boolean | undefined }): boolean {
+  return values.json === true;
+}
+
 function fmtMetric(metric: string, mean: number, ci95: number): string {
   return metric === 'accuracy' ? `${(100 * mean).toFixed(2)}% ± ${(100 * ci95).toFixed(2)}` : `${mean.toFixed(4)} ± ${ci95.toFixed(4)}`;
 }
@@ -219,7 +227,9 @@ export const metaTestCommand: Command = {
     const episodes = parseIntFlag('episodes', values.episodes, 1) ?? 600;
     const seed = seedOf(values.seed, 0);
     const start = performance.now();
-    const result = evaluate(learner, evalTasks(test, 'test', episodes, seed));
+    const tasks = evalTasks(test, 'test', episodes, seed);
+    if (!tasks) throw new UsageError(`${test.dataset} has no test split`);
+    const result = evaluate(learner, tasks);
     const report = {
       method: trained.method, dataset: test.dataset, ways: test.ways, shots: test.shots, episodes: result.episodes,
       ...(result.metric === 'accuracy' ? { accuracy: result.mean } : { mse: result.mean }), ci95: result.ci95,

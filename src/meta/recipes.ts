@@ -89,28 +89,34 @@ export function defaultSchedule(method: string): OuterSchedule {
 
 const isRegression = (c: MetaConfig): boolean => c.dataset === 'sinusoid';
 
-/** A classification split as a ClassificationDataset, with the episode rotation it calls for. */
-export function openSplit(c: MetaConfig, part: 'train' | 'val' | 'test'): { dataset: ClassificationDataset; rotate: 'none' | 'random90'; split: string; classes?: number[] } {
+/**
+ * A classification split as a ClassificationDataset, with the episode rotation it calls for; null for a
+ * validation split the preset does not have (validation never falls back to test classes).
+ * Omniglot's default preset is `snell`: Vinyals et al.'s characters with Snell et al.'s 172 validation characters.
+ */
+export function openSplit(c: MetaConfig, part: 'train' | 'val' | 'test'): { dataset: ClassificationDataset; rotate: 'none' | 'random90'; split: string; classes?: number[] } | null {
   const opts: OpenOptions = {};
   if (c.dataDir) opts.dataDir = c.dataDir;
   if (c.cacheDir !== undefined) opts.cacheDir = c.cacheDir;
   const ds = openDataset(c.dataset, opts);
   if (ds.format === 'omniglot') {
-    const preset = c.split ?? 'vinyals';
-    if (preset.includes(':')) return ds.split(preset);
-    try {
-      return ds.split(`${preset}:${part}`);
-    } catch (e) {
-      if (part === 'val') return ds.split(`${preset}:test`); // presets without a validation split
-      throw e;
-    }
+    const preset = c.split ?? 'snell';
+    if (part === 'val' && (preset === 'vinyals' || preset === 'lake')) return null;
+    return ds.split(`${preset}:${part}`);
   }
-  // MNIST-like datasets: 10 classes; meta-training uses digits 0–4, validation and test 5–9 (test images)
-  const s = ds.split(part === 'train' ? (c.split ?? 'train') : 'test');
+  // MNIST-like datasets: 10 classes; meta-training uses classes 0–4 (train images), validation and test 5–9
+  // (validation on train images, test on test images)
+  const s = ds.split(part === 'test' ? 'test' : 'train');
   const k = s.dataset.classes.length;
   const half = Math.floor(k / 2);
   const classes = part === 'train' ? Array.from({ length: half }, (_, i) => i) : Array.from({ length: k - half }, (_, i) => half + i);
   return { ...s, classes };
+}
+
+function mustOpen(c: MetaConfig, part: 'train' | 'test'): NonNullable<ReturnType<typeof openSplit>> {
+  const s = openSplit(c, part);
+  if (!s) throw new ArgumentError('meta', `${c.dataset} has no ${part} split`);
+  return s;
 }
 
 /** Tasks for meta-training: a meta-batch per step, drawn from the step's rng. */
@@ -120,7 +126,7 @@ export function trainTaskSource(c: MetaConfig): (rng: Rng) => Task[] {
     const fam = new SinusoidTasks();
     return (rng) => Array.from({ length: d.metaBatch }, () => fam.sampleEpisode(fam.sampleTask(rng), rng, { shots: d.trainShots, queries: d.trainQueries }));
   }
-  const s = openSplit(c, 'train');
+  const s = mustOpen(c, 'train');
   const sampler = new EpisodeSampler(s.dataset, { ways: d.trainWays, shots: d.trainShots, queries: d.trainQueries, rotate: s.rotate, ...(s.classes ? { classes: s.classes } : {}) });
   if (c.method === 'baseline' || c.method === 'baseline++' || c.method === 'finetune') {
     // supervised pre-training on all base classes: mini-batches of 16 examples with their base labels
@@ -137,23 +143,28 @@ export function trainTaskSource(c: MetaConfig): (rng: Rng) => Task[] {
   return (rng) => Array.from({ length: d.metaBatch }, () => sampler.sample(rng));
 }
 
-/** A fixed, seeded list of evaluation tasks (the same for every method on the same config and seed). */
-export function evalTasks(c: MetaConfig, part: 'val' | 'test', count: number, seed: number): Task[] | Iterable<Task> {
+/**
+ * A fixed, seeded list of evaluation tasks (the same for every method on the same config and seed), or null
+ * when the dataset has no such split (Omniglot's vinyals preset has no validation characters).
+ */
+export function evalTasks(c: MetaConfig, part: 'val' | 'test', count: number, seed: number): Iterable<Task> | null {
   if (isRegression(c)) {
     const fam = new SinusoidTasks();
+    const salt = part === 'val' ? 'val' : 'test';
     return Array.from({ length: count }, (_, i) => {
-      const rng = new Rng(seed).fork(`episode/${i}`);
+      const rng = new Rng(seed).fork(`${salt}/${i}`);
       return fam.sampleEpisode(fam.sampleTask(rng), rng, { shots: c.shots, queries: c.queries });
     });
   }
   const s = openSplit(c, part);
+  if (!s) return null;
   const sampler = new EpisodeSampler(s.dataset, { ways: c.ways, shots: c.shots, queries: c.queries, rotate: 'none', ...(s.classes ? { classes: s.classes } : {}) });
   return sampler.fixed(seed, count);
 }
 
 /** The number of base classes of the training split (the Baseline head's width). */
 function numBaseClasses(c: MetaConfig): number {
-  const s = openSplit(c, 'train');
+  const s = mustOpen(c, 'train');
   return s.classes ? s.classes.length : s.dataset.classes.length;
 }
 
