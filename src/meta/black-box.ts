@@ -9,6 +9,7 @@ import { matmul } from '../engine/ops/linalg.js';
 import { crossEntropy } from '../engine/ops/nn.js';
 import { softmax } from '../engine/ops/reduce.js';
 import { concat, expand, oneHot, permute, reshape, sliceAxis, unsqueeze } from '../engine/ops/shape.js';
+import { withBatchNormPolicy } from '../nn/batchnorm-policy.js';
 import { causalMask } from '../nn/layers/attention.js';
 import { Conv1d } from '../nn/layers/conv1d.js';
 import { Linear } from '../nn/layers/linear.js';
@@ -191,7 +192,7 @@ export class BlackBox implements MetaLearner {
     let loss = 0, acc = 0;
     for (const task of tasks) {
       const s = this.shuffled(task.support, rng);
-      const out = this.model.call(s.x, s.y, task.query.x);
+      const out = withBatchNormPolicy('update', () => this.model.call(s.x, s.y, task.query.x));
       const l = crossEntropy(out, task.query.y);
       mul(l, 1 / tasks.length).backward();
       loss += l.item() / tasks.length;
@@ -202,6 +203,6 @@ export class BlackBox implements MetaLearner {
 
   adapt(support: LabeledSet): Predictor {
     const s = this.shuffled(support, this.rng.fork('adapt'));
-    return (x) => noGrad(() => this.model.call(s.x, s.y, x));
+    return (x) => noGrad(() => withBatchNormPolicy('running', () => this.model.call(s.x, s.y, x)));
   }
 }

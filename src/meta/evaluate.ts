@@ -29,11 +29,18 @@ export function meanCi95(values: readonly number[]): { mean: number; ci95: numbe
  */
 export function evaluate(learner: MetaLearner, tasks: Iterable<Task>, opts: { onTask?: (i: number, value: number) => void } = {}): EvaluationResult {
   const perTask: number[] = [];
-  for (const task of tasks) {
-    const predict = learner.adapt(task.support);
-    const value = taskMetric(learner.problem, predict(task.query.x), task.query.y);
-    perTask.push(value);
-    opts.onTask?.(perTask.length - 1, value);
+  // eval mode while evaluating (dropout off), as a PyTorch user would; each learner's BatchNorm policy is explicit
+  const modes = learner.model.modules().map((m) => [m, m.training] as const);
+  learner.model.eval();
+  try {
+    for (const task of tasks) {
+      const predict = learner.adapt(task.support);
+      const value = taskMetric(learner.problem, predict(task.query.x), task.query.y);
+      perTask.push(value);
+      opts.onTask?.(perTask.length - 1, value);
+    }
+  } finally {
+    for (const [m, t] of modes) m.training = t;
   }
   const { mean, ci95 } = meanCi95(perTask);
   return { metric: learner.problem === 'classification' ? 'accuracy' : 'mse', mean, ci95, episodes: perTask.length, perTask };

@@ -7,6 +7,7 @@ import { matmul } from '../engine/ops/linalg.js';
 import { nllLoss, pairwiseCosineSimilarity } from '../engine/ops/nn.js';
 import { softmax } from '../engine/ops/reduce.js';
 import { oneHot } from '../engine/ops/shape.js';
+import { withBatchNormPolicy } from '../nn/batchnorm-policy.js';
 import type { AnyModule } from '../nn/module.js';
 import type { LabeledSet, MetaLearner, MetaStepContext, MetaStepMetrics, Predictor, Task } from './learner.js';
 import { accuracy } from './losses.js';
@@ -40,8 +41,9 @@ export class MatchingNet implements MetaLearner {
     return this.model.namedParameters('model').filter(([, p]) => p.requiresGrad);
   }
 
-  private embed(x: Tensor): Tensor {
-    const z = this.model.call(x) as Tensor;
+  /** f(x) as [n, d]; BatchNorm trains its statistics during meta-training and uses them when adapting. */
+  private embed(x: Tensor, training = false): Tensor {
+    const z = withBatchNormPolicy(training ? 'update' : 'running', () => this.model.call(x) as Tensor);
     return z.ndim === 2 ? z : z.flatten(1);
   }
 
@@ -63,7 +65,7 @@ export class MatchingNet implements MetaLearner {
     if (tasks.length === 0) throw new ArgumentError('MatchingNet', 'metaBackward needs at least one task');
     let loss = 0, acc = 0;
     for (const task of tasks) {
-      const out = this.logProbs(this.embed(task.query.x), this.embed(task.support.x), task.support.y, this.ways(task.support.y));
+      const out = this.logProbs(this.embed(task.query.x, true), this.embed(task.support.x, true), task.support.y, this.ways(task.support.y));
       const l = nllLoss(out, task.query.y);
       mul(l, 1 / tasks.length).backward();
       loss += l.item() / tasks.length;

@@ -7,6 +7,7 @@ import { cast, div, mul, neg } from '../engine/ops/elementwise.js';
 import { matmul } from '../engine/ops/linalg.js';
 import { pairwiseCosineSimilarity, pairwiseSquaredDistance } from '../engine/ops/nn.js';
 import { oneHot } from '../engine/ops/shape.js';
+import { withBatchNormPolicy } from '../nn/batchnorm-policy.js';
 import type { AnyModule } from '../nn/module.js';
 import type { LabeledSet, MetaLearner, MetaStepContext, MetaStepMetrics, Predictor, Task } from './learner.js';
 import { accuracy, taskLoss } from './losses.js';
@@ -56,8 +57,9 @@ export class ProtoNet implements MetaLearner {
     return this.model.namedParameters('model').filter(([, p]) => p.requiresGrad);
   }
 
-  private embed(x: Tensor): Tensor {
-    const z = this.model.call(x) as Tensor;
+  /** f(x) as [n, d]; BatchNorm trains its statistics during meta-training and uses them when adapting. */
+  private embed(x: Tensor, training = false): Tensor {
+    const z = withBatchNormPolicy(training ? 'update' : 'running', () => this.model.call(x) as Tensor);
     return z.ndim === 2 ? z : z.flatten(1);
   }
 
@@ -70,8 +72,8 @@ export class ProtoNet implements MetaLearner {
     if (tasks.length === 0) throw new ArgumentError('ProtoNet', 'metaBackward needs at least one task');
     let loss = 0, acc = 0;
     for (const task of tasks) {
-      const protos = prototypes(this.embed(task.support.x), task.support.y);
-      const out = this.logits(this.embed(task.query.x), protos);
+      const protos = prototypes(this.embed(task.support.x, true), task.support.y);
+      const out = this.logits(this.embed(task.query.x, true), protos);
       const l = taskLoss('classification', out, task.query.y);
       mul(l, 1 / tasks.length).backward();
       loss += l.item() / tasks.length;
