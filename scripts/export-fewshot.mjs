@@ -6,9 +6,21 @@
 //   node scripts/export-fewshot.mjs --dataset omniglot --split snell:train --data-dir ../shared/data --out /tmp/omniglot-train
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { collate, EpisodeSampler, openDataset } from '../dist/src/index.js';
+import { collate, EpisodeSampler, evalTasks, openDataset } from '../dist/src/index.js';
 
 const { values } = parseArgs({ options: { dataset: { type: 'string' }, split: { type: 'string' }, 'data-dir': { type: 'string' }, out: { type: 'string' }, episodes: { type: 'string' }, ways: { type: 'string' }, shots: { type: 'string' }, queries: { type: 'string' }, seed: { type: 'string' } } });
+if (values.dataset === 'sinusoid') {
+  // the fixed sinusoid test tasks of `meta-test` for this seed: <out>-support-{x,y}.npy [E, K, 1], <out>-query-{x,y}.npy [E, Q, 1]
+  const e = Number(values.episodes ?? 600), shots = Number(values.shots ?? 5), queries = Number(values.queries ?? 10);
+  const tasks = [...evalTasks({ method: 'maml', dataset: 'sinusoid', ways: 1, shots, queries, seed: 0 }, 'test', e, Number(values.seed ?? 0))];
+  const pack = (pick, n) => { const a = new Float32Array(e * n); tasks.forEach((t, i) => a.set(pick(t).data, i * n)); return a; };
+  writeFileSync(`${values.out}-support-x.npy`, npy('<f4', [e, shots, 1], pack((t) => t.support.x, shots)));
+  writeFileSync(`${values.out}-support-y.npy`, npy('<f4', [e, shots, 1], pack((t) => t.support.y, shots)));
+  writeFileSync(`${values.out}-query-x.npy`, npy('<f4', [e, queries, 1], pack((t) => t.query.x, queries)));
+  writeFileSync(`${values.out}-query-y.npy`, npy('<f4', [e, queries, 1], pack((t) => t.query.y, queries)));
+  console.log(JSON.stringify({ dataset: 'sinusoid', episodes: e, shots, queries, seed: Number(values.seed ?? 0) }));
+  process.exit(0);
+}
 if (!values.dataset || !values.split || !values.out) {
   console.error('usage: node scripts/export-fewshot.mjs --dataset D --split S [--data-dir DIR] --out PREFIX');
   process.exit(2);
