@@ -2,13 +2,12 @@
 import { ArgumentError } from '../core/errors.js';
 import { noGrad } from '../engine/autograd.js';
 import type { Tensor } from '../engine/tensor.js';
-import { mul } from '../engine/ops/elementwise.js';
 import { withBatchNormPolicy } from '../nn/batchnorm-policy.js';
 import { functionalCall } from '../nn/module.js';
 import { subParams, type ParamMap } from '../nn/params.js';
 import { innerLoop } from './inner-loop.js';
 import type { LabeledSet, MetaStepContext, MetaStepMetrics, Predictor, Task } from './learner.js';
-import { accuracy, taskLoss } from './losses.js';
+import { backwardOverTasks, taskLoss } from './losses.js';
 import { MAML, type MAMLOptions } from './maml.js';
 
 export interface ANILOptions extends Omit<MAMLOptions, 'innerParams'> {
@@ -55,18 +54,12 @@ export class ANIL extends MAML {
   }
 
   override metaBackward(tasks: readonly Task[], ctx: MetaStepContext): MetaStepMetrics {
-    if (tasks.length === 0) throw new ArgumentError('ANIL', 'metaBackward needs at least one task');
     const createGraph = this.secondOrderAt(ctx);
-    let loss = 0, acc = 0;
-    for (const task of tasks) {
+    return backwardOverTasks('ANIL', this.problem, tasks, (task) => {
       const fast = this.adaptHead(this.body(task.support.x), task.support.y, this.innerSteps, createGraph, false);
       const out = this.headForward(fast, this.body(task.query.x));
-      const l = taskLoss(this.problem, out, task.query.y);
-      mul(l, 1 / tasks.length).backward();
-      loss += l.item() / tasks.length;
-      if (this.problem === 'classification') acc += accuracy(out, task.query.y) / tasks.length;
-    }
-    return this.problem === 'classification' ? { loss, accuracy: acc } : { loss };
+      return { loss: taskLoss(this.problem, out, task.query.y), out, y: task.query.y };
+    });
   }
 
   override adapt(support: LabeledSet): Predictor {

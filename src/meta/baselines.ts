@@ -1,5 +1,4 @@
 // Transfer baselines in the few-shot protocol (Chen et al. 2019): pre-train on base classes, fit a new head on the support.
-import { ArgumentError } from '../core/errors.js';
 import { enableGrad, noGrad } from '../engine/autograd.js';
 import { tensor, zeros } from '../engine/create.js';
 import type { Rng } from '../engine/rng.js';
@@ -17,7 +16,7 @@ import { defaultWeightInit_ } from '../nn/init.js';
 import { SGD } from '../optim/sgd.js';
 import { Adam } from '../optim/adam.js';
 import type { LabeledSet, MetaLearner, MetaStepContext, MetaStepMetrics, Predictor, Task } from './learner.js';
-import { accuracy } from './losses.js';
+import { backwardOverTasks } from './losses.js';
 
 /**
  * Baseline++'s classifier (CloserLookFewShot's distLinear): s_j = τ · g_j · cos(f(x), v_j), a bias-free linear
@@ -116,16 +115,10 @@ export class Baseline implements MetaLearner {
   }
 
   metaBackward(tasks: readonly Task[], _ctx: MetaStepContext): MetaStepMetrics {
-    if (tasks.length === 0) throw new ArgumentError(this.method, 'metaBackward needs at least one batch');
-    let loss = 0, acc = 0;
-    for (const { support } of tasks) {
+    return backwardOverTasks(this.method, 'classification', tasks, ({ support }) => {
       const out = withBatchNormPolicy('update', () => this.model.call(support.x));
-      const l = crossEntropy(out, support.y);
-      mul(l, 1 / tasks.length).backward();
-      loss += l.item() / tasks.length;
-      acc += accuracy(out, support.y) / tasks.length;
-    }
-    return { loss, accuracy: acc };
+      return { loss: crossEntropy(out, support.y), out, y: support.y };
+    });
   }
 
   private features(x: Tensor): Tensor {

@@ -1,5 +1,4 @@
 // Black-box few-shot classifiers (MANN / SNAIL style): a sequence model reads the support (x, y) pairs, then a query.
-import { ArgumentError } from '../core/errors.js';
 import { noGrad } from '../engine/autograd.js';
 import { tensor, zeros } from '../engine/create.js';
 import type { Rng } from '../engine/rng.js';
@@ -16,7 +15,7 @@ import { Linear } from '../nn/layers/linear.js';
 import { LSTM } from '../nn/layers/recurrent.js';
 import { Module, type AnyModule } from '../nn/module.js';
 import type { LabeledSet, MetaLearner, MetaStepContext, MetaStepMetrics, Predictor, Task } from './learner.js';
-import { accuracy } from './losses.js';
+import { backwardOverTasks } from './losses.js';
 
 /** SNAIL's causal attention block: read = softmax(QKᵀ/√dk + causal) V, output [x; read] (Mishra et al. 2018). */
 export class CausalAttentionBlock extends Module {
@@ -187,18 +186,12 @@ export class BlackBox implements MetaLearner {
   }
 
   metaBackward(tasks: readonly Task[], ctx: MetaStepContext): MetaStepMetrics {
-    if (tasks.length === 0) throw new ArgumentError(this.method, 'metaBackward needs at least one task');
     const rng = ctx.rng ?? this.rng.fork(`step/${ctx.step}`);
-    let loss = 0, acc = 0;
-    for (const task of tasks) {
+    return backwardOverTasks(this.method, 'classification', tasks, (task) => {
       const s = this.shuffled(task.support, rng);
       const out = withBatchNormPolicy('update', () => this.model.call(s.x, s.y, task.query.x));
-      const l = crossEntropy(out, task.query.y);
-      mul(l, 1 / tasks.length).backward();
-      loss += l.item() / tasks.length;
-      acc += accuracy(out, task.query.y) / tasks.length;
-    }
-    return { loss, accuracy: acc };
+      return { loss: crossEntropy(out, task.query.y), out, y: task.query.y };
+    });
   }
 
   adapt(support: LabeledSet): Predictor {

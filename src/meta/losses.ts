@@ -1,5 +1,7 @@
 // The task loss and metric of a meta-learning problem: cross-entropy and accuracy, or MSE.
+import { ArgumentError } from '../core/errors.js';
 import { noGrad } from '../engine/autograd.js';
+import { mul } from '../engine/ops/elementwise.js';
 import type { Tensor } from '../engine/tensor.js';
 import { crossEntropy, mseLoss } from '../engine/ops/nn.js';
 import { argmax } from '../engine/ops/reduce.js';
@@ -24,4 +26,27 @@ export function accuracy(logits: Tensor, y: Tensor): number {
 /** The evaluation metric: accuracy for classification, MSE for regression. */
 export function taskMetric(problem: Problem, out: Tensor, y: Tensor): number {
   return problem === 'classification' ? accuracy(out, y) : noGrad(() => mseLoss(out, y).item());
+}
+
+/** One task's contribution to a meta-batch: its differentiable loss, and the outputs and labels to score. */
+export interface TaskResult {
+  loss: Tensor;
+  out: Tensor;
+  y: Tensor;
+}
+
+/**
+ * The meta-batch loop most learners share: for each task, backpropagate loss/B (one task's graph alive at a
+ * time, so memory stays at one task's) and average the loss and the accuracy over the batch.
+ */
+export function backwardOverTasks<T>(where: string, problem: Problem, tasks: readonly T[], perTask: (task: T) => TaskResult): { loss: number; accuracy?: number } {
+  if (tasks.length === 0) throw new ArgumentError(where, 'metaBackward needs at least one task');
+  let loss = 0, acc = 0;
+  for (const task of tasks) {
+    const r = perTask(task);
+    mul(r.loss, 1 / tasks.length).backward();
+    loss += r.loss.item() / tasks.length;
+    if (problem === 'classification') acc += accuracy(r.out, r.y) / tasks.length;
+  }
+  return problem === 'classification' ? { loss, accuracy: acc } : { loss };
 }

@@ -2,14 +2,13 @@
 import { ArgumentError } from '../core/errors.js';
 import { noGrad } from '../engine/autograd.js';
 import type { Tensor } from '../engine/tensor.js';
-import { mul } from '../engine/ops/elementwise.js';
 import type { BatchNormPolicy } from '../nn/batchnorm-policy.js';
 import { functionalCall, type AnyModule } from '../nn/module.js';
 import { matchName, type NamePattern } from '../nn/names.js';
 import type { ParamMap } from '../nn/params.js';
 import { innerLoop, type InnerLr } from './inner-loop.js';
 import type { LabeledSet, MetaLearner, MetaStepContext, MetaStepMetrics, Predictor, Task } from './learner.js';
-import { accuracy, taskLoss, type Problem } from './losses.js';
+import { backwardOverTasks, taskLoss, type Problem } from './losses.js';
 
 export interface MAMLOptions {
   model: AnyModule;
@@ -107,18 +106,12 @@ export class MAML implements MetaLearner {
   }
 
   metaBackward(tasks: readonly Task[], ctx: MetaStepContext): MetaStepMetrics {
-    if (tasks.length === 0) throw new ArgumentError(this.constructor.name, 'metaBackward needs at least one task');
     const createGraph = this.secondOrderAt(ctx);
-    let loss = 0, acc = 0;
-    for (const task of tasks) {
+    return backwardOverTasks(this.constructor.name, this.problem, tasks, (task) => {
       const fast = this.adaptParams(task.support, this.innerSteps, createGraph);
       const out = this.forward(fast, task.query.x, this.innerSteps);
-      const l = taskLoss(this.problem, out, task.query.y);
-      mul(l, 1 / tasks.length).backward(); // one task's graph at a time: memory stays at one task's
-      loss += l.item() / tasks.length;
-      if (this.problem === 'classification') acc += accuracy(out, task.query.y) / tasks.length;
-    }
-    return this.problem === 'classification' ? { loss, accuracy: acc } : { loss };
+      return { loss: taskLoss(this.problem, out, task.query.y), out, y: task.query.y };
+    });
   }
 
   adapt(support: LabeledSet): Predictor {

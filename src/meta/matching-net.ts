@@ -10,7 +10,7 @@ import { oneHot } from '../engine/ops/shape.js';
 import { withBatchNormPolicy } from '../nn/batchnorm-policy.js';
 import type { AnyModule } from '../nn/module.js';
 import type { LabeledSet, MetaLearner, MetaStepContext, MetaStepMetrics, Predictor, Task } from './learner.js';
-import { accuracy } from './losses.js';
+import { backwardOverTasks } from './losses.js';
 
 export interface MatchingNetOptions {
   /** the embedding network (f = g, shared, as in the paper's Omniglot experiments without FCE) */
@@ -62,16 +62,10 @@ export class MatchingNet implements MetaLearner {
   }
 
   metaBackward(tasks: readonly Task[], _ctx: MetaStepContext): MetaStepMetrics {
-    if (tasks.length === 0) throw new ArgumentError('MatchingNet', 'metaBackward needs at least one task');
-    let loss = 0, acc = 0;
-    for (const task of tasks) {
+    return backwardOverTasks('MatchingNet', 'classification', tasks, (task) => {
       const out = this.logProbs(this.embed(task.query.x, true), this.embed(task.support.x, true), task.support.y, this.ways(task.support.y));
-      const l = nllLoss(out, task.query.y);
-      mul(l, 1 / tasks.length).backward();
-      loss += l.item() / tasks.length;
-      acc += accuracy(out, task.query.y) / tasks.length;
-    }
-    return { loss, accuracy: acc };
+      return { loss: nllLoss(out, task.query.y), out, y: task.query.y };
+    });
   }
 
   adapt(support: LabeledSet): Predictor {

@@ -1,9 +1,7 @@
 // The "pretrained" baseline of Finn et al. (2017, §5.1): train one model on all tasks jointly, fine-tune at test.
-import { ArgumentError } from '../core/errors.js';
-import { mul } from '../engine/ops/elementwise.js';
 import { concat } from '../engine/ops/shape.js';
 import type { MetaStepContext, MetaStepMetrics, Task } from './learner.js';
-import { accuracy, taskLoss } from './losses.js';
+import { backwardOverTasks, taskLoss } from './losses.js';
 import { MAML, type MAMLOptions } from './maml.js';
 
 /**
@@ -20,16 +18,10 @@ export class PretrainAll extends MAML {
   }
 
   override metaBackward(tasks: readonly Task[], _ctx: MetaStepContext): MetaStepMetrics {
-    if (tasks.length === 0) throw new ArgumentError('PretrainAll', 'metaBackward needs at least one task');
-    let loss = 0, acc = 0;
-    for (const { support, query } of tasks) {
+    return backwardOverTasks('PretrainAll', this.problem, tasks, ({ support, query }) => {
       const x = concat([support.x, query.x], 0), y = concat([support.y, query.y], 0);
       const out = this.forward(new Map(), x);
-      const l = taskLoss(this.problem, out, y);
-      mul(l, 1 / tasks.length).backward();
-      loss += l.item() / tasks.length;
-      if (this.problem === 'classification') acc += accuracy(out, y) / tasks.length;
-    }
-    return this.problem === 'classification' ? { loss, accuracy: acc } : { loss };
+      return { loss: taskLoss(this.problem, out, y), out, y };
+    });
   }
 }

@@ -10,7 +10,7 @@ import { oneHot } from '../engine/ops/shape.js';
 import { withBatchNormPolicy } from '../nn/batchnorm-policy.js';
 import type { AnyModule } from '../nn/module.js';
 import type { LabeledSet, MetaLearner, MetaStepContext, MetaStepMetrics, Predictor, Task } from './learner.js';
-import { accuracy, taskLoss } from './losses.js';
+import { backwardOverTasks, taskLoss } from './losses.js';
 
 export interface ProtoNetOptions {
   /** the embedding network f_φ (Conv4 with numClasses: 0 → 64-d for Omniglot) */
@@ -69,17 +69,11 @@ export class ProtoNet implements MetaLearner {
   }
 
   metaBackward(tasks: readonly Task[], _ctx: MetaStepContext): MetaStepMetrics {
-    if (tasks.length === 0) throw new ArgumentError('ProtoNet', 'metaBackward needs at least one task');
-    let loss = 0, acc = 0;
-    for (const task of tasks) {
+    return backwardOverTasks('ProtoNet', 'classification', tasks, (task) => {
       const protos = prototypes(this.embed(task.support.x, true), task.support.y);
       const out = this.logits(this.embed(task.query.x, true), protos);
-      const l = taskLoss('classification', out, task.query.y);
-      mul(l, 1 / tasks.length).backward();
-      loss += l.item() / tasks.length;
-      acc += accuracy(out, task.query.y) / tasks.length;
-    }
-    return { loss, accuracy: acc };
+      return { loss: taskLoss('classification', out, task.query.y), out, y: task.query.y };
+    });
   }
 
   adapt(support: LabeledSet): Predictor {
