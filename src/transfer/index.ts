@@ -1,0 +1,2 @@
+// Transfer learning: pre-training, fine-tuning strategies, parameter-efficient adapters, transferability.
+export * from './lora.js';
