@@ -147,7 +147,7 @@ export class Baseline implements MetaLearner {
   }
 }
 
-export interface FineTuneOptions extends Omit<BaselineOptions, 'head' | 'headLr' | 'headEpochs' | 'headBatch'> {
+export interface FineTuneBaselineOptions extends Omit<BaselineOptions, 'head' | 'headLr' | 'headEpochs' | 'headBatch'> {
   /** Adam steps on the support, all parameters (default 100, lr 1e-3) */
   steps?: number;
   lr?: number;
@@ -165,7 +165,7 @@ export class FineTune extends Baseline {
   private readonly ftRng: Rng;
   private readonly policy: BatchNormPolicy;
 
-  constructor(opts: FineTuneOptions) {
+  constructor(opts: FineTuneBaselineOptions) {
     super({ ...opts, head: 'linear' });
     this.steps = opts.steps ?? 100;
     this.lr = opts.lr ?? 1e-3;
