@@ -1,8 +1,11 @@
 // Transferability scores (LEEP, NCE, LogME, H-score) against a NumPy reference and closed forms; the Jacobi eigensolver.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { ArgumentError, Rng } from '../src/index.js';
+import { ArgumentError, DTypeError, Rng, ShapeError, tensor, type Tensor } from '../src/index.js';
 import { gram, symmetricEigen } from '../src/transfer/linalg.js';
+import { hScore, leep, logme, nce } from '../src/transfer/transferability.js';
+import { repoPath } from './helpers.js';
 
 /** A random n×n orthogonal matrix (row-major): Gram–Schmidt (twice) on Gaussian columns. */
 function randomOrthogonal(n: number, rng: Rng): Float64Array {
@@ -153,5 +156,176 @@ describe('symmetricEigen (Jacobi)', () => {
     assert.throws(() => symmetricEigen([1, NaN, NaN, 1], 2), (e: unknown) => e instanceof ArgumentError && /is NaN/.test(e.message));
     assert.throws(() => symmetricEigen([1, 2, 3, 1], 2), (e: unknown) => e instanceof ArgumentError && /not symmetric/.test(e.message));
     assert.throws(() => symmetricEigen([1, 2, 3], 2), (e: unknown) => e instanceof ArgumentError && /needs 4/.test(e.message));
+  });
+});
+
+interface RefCase {
+  labels: number[]; features: number[][]; probs: number[][]; regression: number[][];
+  leep: number; nce: number; logme: number; logme_regression: number; hscore: number;
+}
+
+const matrix = (rows: readonly (readonly number[])[], dtype: 'float32' | 'float64' = 'float64'): Tensor =>
+  tensor(rows.flat(), { shape: [rows.length, rows[0]!.length], dtype });
+const labelsOf = (y: readonly number[]): Tensor => tensor(Int32Array.from(y), { shape: [y.length] });
+const rel = (a: number, e: number): number => Math.abs(a - e) / Math.max(Math.abs(e), 1e-12);
+
+/** Features [n, d] = class means (scaled by `signal`) + standard normal noise, as plain rows. */
+function gaussianFeatures(y: readonly number[], d: number, signal: number, rng: Rng): number[][] {
+  const C = Math.max(...y) + 1;
+  const means = Array.from({ length: C }, () => Array.from({ length: d }, () => signal * rng.normal()));
+  return y.map((c) => means[c]!.map((m) => m + rng.normal()));
+}
+
+/** −H(Y) of a label vector. */
+function negEntropy(y: readonly number[]): number {
+  const counts = new Map<number, number>();
+  for (const c of y) counts.set(c, (counts.get(c) ?? 0) + 1);
+  let s = 0;
+  for (const k of counts.values()) s += (k / y.length) * Math.log(k / y.length);
+  return s;
+}
+
+describe('transferability scores against the NumPy reference (scripts/transferability_reference.py)', () => {
+  const ref = JSON.parse(readFileSync(repoPath('test', 'fixtures', 'transferability.json'), 'utf8')) as { cases: Record<string, RefCase> };
+  for (const [name, c] of Object.entries(ref.cases)) {
+    it(`${name}: n = ${c.labels.length}, D = ${c.features[0]!.length}, Z = ${c.probs[0]!.length}`, () => {
+      const y = labelsOf(c.labels), F = matrix(c.features), P = matrix(c.probs);
+      const got = {
+        leep: leep(P, y), nce: nce(P, y), logme: logme(F, y), logme_regression: logme(F, matrix(c.regression)),
+        hscore: hScore(F, y),
+      };
+      for (const key of ['leep', 'nce', 'logme', 'logme_regression', 'hscore'] as const) {
+        assert.ok(rel(got[key], c[key]) < 1e-9, `${name} ${key}: adaptlab ${got[key]}, NumPy ${c[key]} (relative error ${rel(got[key], c[key])})`);
+      }
+    });
+  }
+});
+
+describe('LEEP (Nguyen et al. 2020)', () => {
+  const C = 4, perClass = 5;
+  const y = Array.from({ length: C * perClass }, (_, i) => i % C);
+  /** Source probabilities 1 − ε on source class perm[y_i], ε/(Z − 1) on the others. */
+  const soft = (eps: number, perm: readonly number[]): Tensor =>
+    matrix(y.map((c) => Array.from({ length: C }, (_, z) => (z === perm[c] ? 1 - eps : eps / (C - 1)))));
+
+  it('equals log((1 − ε)² + ε²/(C − 1)) on a source aligned with the target up to a relabelling', () => {
+    for (const eps of [0, 0.1, 0.5, 0.75]) {
+      const expected = Math.log((1 - eps) ** 2 + eps ** 2 / (C - 1));
+      for (const perm of [[0, 1, 2, 3], [2, 0, 3, 1]]) {
+        assert.ok(Math.abs(leep(soft(eps, perm), y) - expected) < 1e-12, `ε = ${eps}, perm ${perm}: ${leep(soft(eps, perm), y)} vs ${expected}`);
+      }
+    }
+    assert.equal(leep(soft(0, [0, 1, 2, 3]), y), 0);
+  });
+
+  it('equals −H(Y) when every example gets the same source distribution, and never exceeds 0', () => {
+    const yy = [0, 0, 0, 1, 2, 2];
+    const same = matrix(yy.map(() => [0.2, 0.5, 0.3]));
+    assert.ok(Math.abs(leep(same, yy) - negEntropy(yy)) < 1e-12);
+    const rng = new Rng(21);
+    const probs = matrix(yy.map(() => { const r = [rng.uniform(), rng.uniform(), rng.uniform()]; const s = r[0]! + r[1]! + r[2]!; return r.map((v) => v / s); }));
+    assert.ok(leep(probs, yy) <= 0);
+  });
+
+  it('accepts float32 probabilities, an Int32Array or number[] of labels; rejects logits, bad labels and shapes', () => {
+    const p = soft(0.1, [0, 1, 2, 3]);
+    const v = leep(p, y);
+    assert.ok(Math.abs(leep(matrix(p.toArray() as number[][], 'float32'), Int32Array.from(y)) - v) < 1e-6);
+    assert.throws(() => leep(matrix(y.map(() => [2, -1, 0, 0])), y), (e: unknown) => e instanceof ArgumentError && /negative.*not logits/.test(e.message));
+    assert.throws(() => leep(matrix(y.map(() => [2, 1, 0, 0])), y), (e: unknown) => e instanceof ArgumentError && /sums to 3/.test(e.message));
+    assert.throws(() => leep(p, y.slice(1)), (e: unknown) => e instanceof ShapeError && /19 labels for 20 examples/.test(e.message));
+    assert.throws(() => leep(p, tensor(y.map(Number), { shape: [y.length], dtype: 'float32' })), DTypeError);
+    assert.throws(() => leep(p, y.map((c) => c - 1)), (e: unknown) => e instanceof ArgumentError && /targetLabels\[0\] = -1/.test(e.message));
+    assert.throws(() => leep(tensor([0.5, 0.5]), [0, 1]), ShapeError);
+  });
+});
+
+describe('NCE (Tran et al. 2019)', () => {
+  it('is 0 when the source label determines the target label, −H(Y) when it is constant', () => {
+    const y = [0, 1, 2, 0, 1, 2, 2];
+    assert.equal(nce(y.map((c) => (c + 1) % 3), y), 0);
+    assert.equal(nce([0, 1, 2, 0, 1, 3, 4], y), 0); // several source classes per target class
+    assert.ok(Math.abs(nce(y.map(() => 5), y) - negEntropy(y)) < 1e-15);
+  });
+
+  it('equals the negative binary entropy on a symmetric 80/20 confusion', () => {
+    const z: number[] = [], y: number[] = [];
+    for (let k = 0; k < 10; k++) { z.push(0, 1); y.push(k < 8 ? 0 : 1, k < 8 ? 1 : 0); }
+    const expected = 0.8 * Math.log(0.8) + 0.2 * Math.log(0.2);
+    assert.ok(Math.abs(nce(z, y) - expected) < 1e-15, `${nce(z, y)} vs ${expected}`);
+    assert.ok(Math.abs(nce(labelsOf(z), labelsOf(y)) - expected) < 1e-15);
+  });
+
+  it('gives the same value from probabilities, logits (argmax) and hard labels', () => {
+    const rng = new Rng(22);
+    const logits = Array.from({ length: 30 }, () => Array.from({ length: 5 }, () => 3 * rng.normal()));
+    const y = logits.map((r, i) => (r.indexOf(Math.max(...r)) + (i % 3 === 0 ? 1 : 0)) % 4);
+    const probs = logits.map((r) => { const m = Math.max(...r); const e = r.map((v) => Math.exp(v - m)); const s = e.reduce((a, b) => a + b); return e.map((v) => v / s); });
+    const hard = logits.map((r) => r.indexOf(Math.max(...r)));
+    const v = nce(hard, y);
+    assert.equal(nce(matrix(logits), y), v);
+    assert.equal(nce(matrix(probs, 'float32'), y), v);
+    assert.ok(v < 0 && v > negEntropy(y));
+    assert.throws(() => nce([0, 1], [0, 1, 1]), ShapeError);
+  });
+});
+
+describe('LogME (You et al. 2021)', () => {
+  const rng = new Rng(23);
+  const y = Array.from({ length: 80 }, (_, i) => i % 4);
+
+  it('is higher for features that carry the labels than for random features, and grows with the signal', () => {
+    const scores = [0, 0.5, 1, 3].map((signal) => logme(matrix(gaussianFeatures(y, 16, signal, rng)), y));
+    for (let k = 1; k < scores.length; k++) assert.ok(scores[k]! > scores[k - 1]!, `LogME by signal: ${scores}`);
+  });
+
+  it('on one-hot columns given as float regression targets equals the classification value, on both Gram sides', () => {
+    for (const d of [12, 120]) { // n = 80 > 12 (FᵀF) and n < 120 (FFᵀ)
+      const F = matrix(gaussianFeatures(y, d, 1, rng));
+      const onehot = matrix(y.map((c) => [0, 1, 2, 3].map((k) => (k === c ? 1 : 0))));
+      assert.ok(rel(logme(F, onehot), logme(F, y)) < 1e-12, `d = ${d}`);
+    }
+  });
+
+  it('skips classes without examples, accepts [n] float targets, and names degenerate inputs', () => {
+    const F = matrix(gaussianFeatures(y, 6, 1, rng));
+    const shifted = y.map((c) => (c === 0 ? 4 : c)); // classes 1..4, class 0 empty
+    assert.ok(rel(logme(F, shifted), logme(F, y)) < 1e-12);
+    const r = tensor(y.map((c) => c * 0.5 + 0.1), { shape: [y.length], dtype: 'float64' });
+    assert.ok(Number.isFinite(logme(F, r)));
+    assert.throws(() => logme(matrix(y.map(() => [0, 0])), y), (e: unknown) => e instanceof ArgumentError && /all zero/.test(e.message));
+    // Centred features are orthogonal to a constant column (a single class).
+    assert.throws(() => logme(matrix([[1], [-1]]), [0, 0]), (e: unknown) => e instanceof ArgumentError && /class 0 is orthogonal/.test(e.message));
+    assert.throws(() => logme(tensor([[1, 2]]), tensor([[1], [2]], { dtype: 'float64' })), ShapeError);
+  });
+});
+
+describe('H-score (Bao et al. 2019)', () => {
+  const rng = new Rng(24);
+  const y = Array.from({ length: 60 }, (_, i) => i % 3);
+
+  it('equals C − 1 when the features are the one-hot label (a singular covariance, through the pseudo-inverse)', () => {
+    const onehot = y.map((c) => [0, 1, 2].map((k) => (k === c ? 1 : 0)));
+    assert.ok(Math.abs(hScore(matrix(onehot), y) - 2) < 1e-12);
+    assert.ok(Math.abs(hScore(matrix(onehot.map((r) => [...r, 7, r[0]! + r[1]!])), y) - 2) < 1e-12); // constant and dependent columns
+    assert.equal(hScore(matrix(y.map(() => [1, 2])), y), 0);
+  });
+
+  it('is invariant to per-feature scaling, shifts and invertible linear maps, and lies in [0, C − 1]', () => {
+    const F = gaussianFeatures(y, 5, 1, rng);
+    const h = hScore(matrix(F), y);
+    assert.ok(h > 0 && h < 2, `H = ${h}`);
+    const scales = [1e-3, 2, 50, 1, 1e4], shift = [3, -1, 0, 100, 7];
+    const scaled = F.map((r) => r.map((v, j) => v * scales[j]! + shift[j]!));
+    const M = Array.from({ length: 5 }, () => Array.from({ length: 5 }, () => rng.normal()));
+    const mapped = F.map((r) => M.map((_, j) => r.reduce((s, v, k) => s + v * M[k]![j]!, 0)));
+    assert.ok(rel(hScore(matrix(scaled), y), h) < 1e-10, `scaled ${hScore(matrix(scaled), y)} vs ${h}`);
+    assert.ok(rel(hScore(matrix(mapped), y), h) < 1e-10, `mapped ${hScore(matrix(mapped), y)} vs ${h}`);
+    assert.ok(rel(hScore(matrix(F.map((r) => r.map((v) => v * 1e-8))), y), h) < 1e-10);
+  });
+
+  it('grows with the class signal', () => {
+    const scores = [0, 1, 4].map((signal) => hScore(matrix(gaussianFeatures(y, 8, signal, rng)), y));
+    for (let k = 1; k < scores.length; k++) assert.ok(scores[k]! > scores[k - 1]!, `H by signal: ${scores}`);
   });
 });
