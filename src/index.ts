@@ -11,3 +11,5 @@ export * from './io/index.js';
 export * from './data/index.js';
 export * as meta from './meta/index.js';
 export * from './meta/index.js';
+export * as transfer from './transfer/index.js';
+export * from './transfer/index.js';

@@ -2,7 +2,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { ArgumentError, DTypeError, Rng, ShapeError, tensor, type Tensor } from '../src/index.js';
+import {
+  ArgumentError, Conv4, DTypeError, ImageArrayDataset, Module, Rng, ShapeError, collate, noGrad, randn, scoreCheckpoints, tensor,
+  type Tensor,
+} from '../src/index.js';
 import { gram, symmetricEigen } from '../src/transfer/linalg.js';
 import { hScore, leep, logme, nce } from '../src/transfer/transferability.js';
 import { repoPath } from './helpers.js';
@@ -327,5 +330,91 @@ describe('H-score (Bao et al. 2019)', () => {
   it('grows with the class signal', () => {
     const scores = [0, 1, 4].map((signal) => hScore(matrix(gaussianFeatures(y, 8, signal, rng)), y));
     for (let k = 1; k < scores.length; k++) assert.ok(scores[k]! > scores[k - 1]!, `H by signal: ${scores}`);
+  });
+});
+
+/** A fixed linear source model: features = x W, source logits = features H. */
+class LinearSource extends Module<[Tensor], Tensor> {
+  constructor(w: Tensor, h: Tensor) {
+    super();
+    this.registerParameter('w', w.requiresGrad_());
+    this.registerParameter('h', h.requiresGrad_());
+  }
+  features(x: Tensor): Tensor { return x.matmul(this.param('w')); }
+  forward(x: Tensor): Tensor { return this.features(x).matmul(this.param('h')); }
+}
+
+describe('scoreCheckpoints', () => {
+  const rng = new Rng(31);
+  // Inputs: 4 dims that carry the class (3 classes), then 4 of noise.
+  const y = Array.from({ length: 45 }, (_, i) => i % 3);
+  const xRows = gaussianFeatures(y, 4, 3, rng).map((r) => [...r, ...Array.from({ length: 4 }, () => rng.normal())]);
+  const x = matrix(xRows, 'float32');
+  const select = (from: number): Tensor => tensor(Array.from({ length: 8 }, (_, i) => Array.from({ length: 4 }, (_, j) => (i === from + j ? 1 : 0))), { dtype: 'float32' });
+  const head = randn([4, 5], new Rng(32));
+  const informative = new LinearSource(select(0), head);
+  const noise = new LinearSource(select(4), randn([4, 5], new Rng(32)));
+
+  it('computes every score from the frozen outputs, in batches, and sorts the sources best first', () => {
+    const rows = scoreCheckpoints([{ name: 'noise', model: noise }, { name: 'informative', model: informative }], { x, y: labelsOf(y) }, { batchSize: 7 });
+    assert.deepEqual(rows.map((r) => r.name), ['informative', 'noise']);
+    for (const r of rows) {
+      const m = r.name === 'noise' ? noise : informative;
+      const f = noGrad(() => m.features(x)), logits = noGrad(() => m.call(x));
+      const probs = matrix((logits.toArray() as number[][]).map((row) => { const mx = Math.max(...row); const e = row.map((v) => Math.exp(v - mx)); const s = e.reduce((a, b) => a + b); return e.map((v) => v / s); }));
+      // Logits of batches of 7 and of all 45 at once may differ in float32 rounding; the features are exact (0/1 weights).
+      assert.ok(rel(r.leep!, leep(probs, y)) < 1e-6, `${r.name} leep ${r.leep} vs ${leep(probs, y)}`);
+      assert.equal(r.nce, nce(logits, y));
+      assert.ok(rel(r.logme!, logme(f, y)) < 1e-12, `${r.name} logme`);
+      assert.ok(rel(r.hscore!, hScore(f, y)) < 1e-12, `${r.name} hscore`);
+      assert.ok(r.seconds >= 0);
+    }
+    assert.ok(rows[0]!.logme! > rows[1]!.logme! && rows[0]!.hscore! > rows[1]!.hscore!);
+    assert.equal(informative.param('w').grad, null);
+  });
+
+  it('uses a head on the features when given, null scores for a head-less source, and sorts nulls last', () => {
+    const viaHead = scoreCheckpoints([{ name: 'a', model: informative, head: (f) => f.matmul(informative.param('h')) }], { x, y: Int32Array.from(y) });
+    const viaCall = scoreCheckpoints([{ name: 'a', model: informative }], { x, y: Int32Array.from(y) });
+    assert.deepEqual({ ...viaHead[0]!, seconds: 0 }, { ...viaCall[0]!, seconds: 0 });
+    const rows = scoreCheckpoints(
+      [{ name: 'headless', model: informative, head: null }, { name: 'noise', model: noise }], { x, y: y.slice() }, { metrics: ['leep', 'logme'], sortBy: 'leep' },
+    );
+    assert.deepEqual(rows.map((r) => [r.name, r.leep === null, 'nce' in r, 'hscore' in r]), [['noise', false, false, false], ['headless', true, false, false]]);
+  });
+
+  it('runs BatchNorm models in eval mode without touching running statistics, restoring train/eval flags; datasets and tensors agree', () => {
+    const net = new Conv4({ rng: new Rng(33), hidden: 4, imageSize: 16, numClasses: 6 });
+    net.child('classifier').eval(); // a mixed state, to be restored as it was
+    // Non-trivial running statistics, so eval mode differs from batch statistics.
+    for (const [name, b] of net.namedBuffers()) if (name.endsWith('running_mean')) b.copy_(randn(b.shape, new Rng(34)).mul(0.1));
+    const before = net.stateDict();
+    const snapshot = new Map(Object.entries(before).map(([k, v]) => [k, Float32Array.from(v.data as Float32Array)]));
+    const n = 20, labels = Int32Array.from({ length: n }, (_, i) => i % 4);
+    const pixels = Uint8Array.from({ length: n * 256 }, () => Math.floor(rng.uniform() * 256));
+    const ds = new ImageArrayDataset(pixels, [n, 1, 16, 16], labels, ['a', 'b', 'c', 'd']);
+    const fromDs = scoreCheckpoints([{ name: 'conv4', model: net, head: (f) => net.child('classifier').call(f) }], ds, { batchSize: 6 });
+    assert.deepEqual(net.modules().map((m) => m.training), net.modules().map((m) => m !== net.child('classifier')));
+    for (const [k, v] of Object.entries(net.stateDict())) assert.deepEqual(Float32Array.from(v.data as Float32Array), snapshot.get(k), `${k} changed`);
+    const { x: xs, y: ys } = collate(ds, Array.from({ length: n }, (_, i) => i));
+    const fromTensors = scoreCheckpoints([{ name: 'conv4', model: net }], { x: xs, y: ys }, { batchSize: 6 });
+    for (const m of ['leep', 'nce', 'logme', 'hscore'] as const) assert.ok(rel(fromDs[0]![m]!, fromTensors[0]![m]!) < 1e-6, m);
+    net.eval();
+    const f = noGrad(() => net.features(xs));
+    assert.ok(rel(fromDs[0]!.logme!, logme(f, labels)) < 1e-6 && rel(fromDs[0]!.hscore!, hScore(f, labels)) < 1e-6, 'scores of eval-mode features');
+  });
+
+  it('reports progress and rejects bad metrics, names and labels', () => {
+    const seen: number[] = [];
+    scoreCheckpoints([{ name: 'a', model: informative }], { x, y }, { batchSize: 20, metrics: ['nce'], onProgress: (p) => seen.push(p.done) });
+    assert.deepEqual(seen, [20, 40, 45]);
+    const src = [{ name: 'a', model: informative }];
+    assert.throws(() => scoreCheckpoints(src, { x, y }, { metrics: ['leep', 'acc' as 'leep'] }), (e: unknown) => e instanceof ArgumentError && /unknown metric "acc" \(valid: leep, nce, logme, hscore\)/.test(e.message));
+    assert.throws(() => scoreCheckpoints(src, { x, y }, { metrics: ['leep'], sortBy: 'logme' }), (e: unknown) => e instanceof ArgumentError && /sortBy "logme"/.test(e.message));
+    assert.throws(() => scoreCheckpoints([...src, ...src], { x, y }), (e: unknown) => e instanceof ArgumentError && /two sources are named "a"/.test(e.message));
+    assert.throws(() => scoreCheckpoints([], { x, y }), ArgumentError);
+    assert.throws(() => scoreCheckpoints(src, { x, y: y.slice(1) }), ShapeError);
+    assert.throws(() => scoreCheckpoints(src, { x, y: tensor(y, { dtype: 'float32' }) }), DTypeError);
+    assert.throws(() => scoreCheckpoints(src, { x, y: y.map((c) => c + 0.5) }), (e: unknown) => e instanceof ArgumentError && /label 0 is 0.5/.test(e.message));
   });
 });

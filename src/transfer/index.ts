@@ -1,0 +1,3 @@
+// Transfer learning: transferability scores of frozen source models on a target, and ranking of source checkpoints.
+export * from './transferability.js';
+export * from './score-checkpoints.js';
