@@ -290,12 +290,13 @@ describe('LogME (You et al. 2021)', () => {
     }
   });
 
-  it('skips classes without examples, accepts [n] float targets, and names degenerate inputs', () => {
+  it('skips classes without examples, takes regression targets only as [n, K], and names degenerate inputs', () => {
     const F = matrix(gaussianFeatures(y, 6, 1, rng));
     const shifted = y.map((c) => (c === 0 ? 4 : c)); // classes 1..4, class 0 empty
     assert.ok(rel(logme(F, shifted), logme(F, y)) < 1e-12);
-    const r = tensor(y.map((c) => c * 0.5 + 0.1), { shape: [y.length], dtype: 'float64' });
+    const r = tensor(y.map((c) => c * 0.5 + 0.1), { shape: [y.length, 1], dtype: 'float64' });
     assert.ok(Number.isFinite(logme(F, r)));
+    assert.throws(() => logme(F, r.reshape([y.length])), (e: unknown) => e instanceof DTypeError && /pass class indices as int32/.test(e.message));
     assert.throws(() => logme(matrix(y.map(() => [0, 0])), y), (e: unknown) => e instanceof ArgumentError && /all zero/.test(e.message));
     // Centred features are orthogonal to a constant column (a single class).
     assert.throws(() => logme(matrix([[1], [-1]]), [0, 0]), (e: unknown) => e instanceof ArgumentError && /class 0 is orthogonal/.test(e.message));

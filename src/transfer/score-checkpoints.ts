@@ -71,6 +71,9 @@ function isDataset(t: TransferTarget): t is ClassificationDataset {
  * predictions, LogME (You et al. 2021) and H-score (Bao et al. 2019) from the features — see the functions of
  * the same names. Rows come back sorted by `sortBy`, best first.
  *
+ * Cost: besides the forward passes, LogME decomposes a min(n, D)² Gram matrix and H-score a D² covariance with
+ * the Jacobi method (O(k³) per sweep, about 10 sweeps): milliseconds for D = 64, about 10 s each for D = 512.
+ *
  * Throws ArgumentError for an empty source list, duplicate names, an unknown metric (listing the valid ones) or a
  * `sortBy` that is not computed; ShapeError when a model's features or logits are not [batch, …].
  * @example

@@ -139,7 +139,7 @@ export function nce(source: Tensor | ArrayLike<number>, targetLabels: TargetLabe
  * Models for Transfer Learning", ICML 2021): how well a Bayesian linear model on the frozen features F [n, D]
  * explains each target column y — y = Fw + ε, w ~ N(0, α⁻¹I), ε ~ N(0, β⁻¹I) — with α and β set to maximise the
  * evidence. For classification the columns are the one-vs-rest indicators of each class (a class without
- * examples has no column); a float tensor [n] or [n, K] of targets gives a regression column each.
+ * examples has no column); a float tensor [n, K] of regression targets gives one column each.
  *
  * As in §1 of the shared REFERENCE: from the eigendecomposition of FᵀF or FFᵀ (whichever is smaller; s_i² its
  * eigenvalues, x = Uᵀy), t = α/β, starting at α = β = 1 and at most 11 times:
@@ -153,16 +153,22 @@ export function nce(source: Tensor | ArrayLike<number>, targetLabels: TargetLabe
  * evaluates L with mᵀm and ‖Fm − y‖² of the last iteration's t rather than the final one, and leaves out the
  * (D − k) log α of the zero eigenvalues when D > n; the values differ slightly.
  *
+ * Throws ArgumentError when the features are all zero or a column has no evidence maximum (orthogonal to every
+ * feature — one class on centred features — or fit exactly), DTypeError for 1-D float targets.
+ *
  * @param features [n, D] frozen features of the target inputs (not centred or scaled here)
- * @param targets [n] target classes, or a float tensor [n] / [n, K] of regression targets
+ * @param targets [n] target classes, or a float tensor [n, K] of regression targets
  * @example logme(model.features(x), y)
  */
 export function logme(features: Tensor, targets: TargetLabels): number {
   const { f, n, d } = readMatrix('logme', 'features', features);
-  // The target columns: ‖y‖² and Fᵀy (when FᵀF is decomposed) or y itself (when FFᵀ is).
+  // The target columns y, with ‖y‖².
   const columns: { name: string; y: Float64Array; ySq: number }[] = [];
   if (isTensor(targets) && isFloat(targets.dtype)) {
-    const t = readMatrix('logme', 'targets', targets.ndim === 1 ? targets.reshape([targets.shape[0]!, 1]) : targets);
+    if (targets.ndim !== 2) {
+      throw new DTypeError('logme', `float targets must be regression targets [n, K], got shape [${targets.shape.join(',')}]; pass class indices as int32`);
+    }
+    const t = readMatrix('logme', 'targets', targets);
     if (t.n !== n) throw new ShapeError('logme', `targets has ${t.n} rows for ${n} examples`, [features.shape, targets.shape]);
     for (let k = 0; k < t.d; k++) {
       const y = new Float64Array(n);
