@@ -23,3 +23,4 @@ export * from './fetch.js';
 export * from './tar.js';
 export * from './registry.js';
 export { readFileBytes, sha256File } from './io.js';
+export * from './augment.js';

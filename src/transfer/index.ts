@@ -4,3 +4,4 @@ export * from './strategies.js';
 export * from './finetune.js';
 export * from './transferability.js';
 export * from './score-checkpoints.js';
+export * from './pretrain.js';
