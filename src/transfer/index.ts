@@ -5,3 +5,4 @@ export * from './finetune.js';
 export * from './transferability.js';
 export * from './score-checkpoints.js';
 export * from './pretrain.js';
+export * from './protocol.js';
