@@ -6,3 +6,4 @@ export * from './transferability.js';
 export * from './score-checkpoints.js';
 export * from './pretrain.js';
 export * from './protocol.js';
+export * from './checkpoint.js';

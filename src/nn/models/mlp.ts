@@ -2,6 +2,7 @@
 import { ArgumentError } from '../../core/errors.js';
 import type { FloatDType } from '../../core/dtype.js';
 import type { Rng } from '../../engine/rng.js';
+import type { Tensor } from '../../engine/tensor.js';
 import { ELU, GELU, LeakyReLU, ReLU, Sigmoid, Tanh } from '../layers/activation.js';
 import { Sequential } from '../layers/container.js';
 import { Linear } from '../layers/linear.js';
@@ -40,6 +41,23 @@ export class MLP extends Sequential implements HasBlocks {
     super(...layers);
     this.sizes = sizes.slice();
   }
+  /** Width of the last hidden layer (the input of the head). */
+  get featureDim(): number {
+    return this.sizes[this.sizes.length - 2]!;
+  }
+
+  /** Every layer but the head: the representation transfer learning reuses, [N, featureDim]. */
+  features(x: Tensor): Tensor {
+    const mods = [...this._modules.values()];
+    let h = x.ndim > 2 ? x.flatten(1) : x;
+    for (let i = 0; i < mods.length - 1; i++) h = mods[i]!.call(h);
+    return h;
+  }
+
+  override forward(x: Tensor): Tensor {
+    return super.forward(x.ndim > 2 && this.sizes[0] === x.numel() / x.shape[0]! ? x.flatten(1) : x);
+  }
+
   /** layer1 … layerK for the hidden layers, then head. */
   blocks(): Block[] {
     const n = this.sizes.length - 1;
