@@ -12,7 +12,7 @@
 // typed (for `info` it must name the file), a stack trace, "unexpected error" or a usage exit is untyped.
 // Case i of format F depends only on (seed, F, i) and on which seed files exist (the shared data adds real ones).
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -204,7 +204,7 @@ function sharedFile(rel) {
 }
 
 /** Seed files per format: small synthetic ones always, real ones (or pieces of them) from the shared data when present. */
-function buildSeeds() {
+export function buildSeeds() {
   const s = {};
   const npys = [
     npy('|u1', [3, 4], bytes(12)),
@@ -413,6 +413,7 @@ function tarCase(seed, rng) {
 
 function pngCase(seed, rng) {
   const r = rng.integer(0, 100);
+  if (seed.length < 33 || seed.readUInt32BE(0) !== 0x89504e47) return havoc(seed, rng); // not a PNG (another zip member)
   if (r < 30) return havoc(seed, rng);
   if (r < 55) return fixPngCrcs(havoc(seed, rng));
   if (r < 75) {
@@ -477,7 +478,7 @@ function safetensorsCase(seed, rng) {
 }
 
 /** One mutant of `format` from case rng: { bytes, seed label } (for `cli`: files to write and the command to run). */
-function makeCase(format, seeds, rng) {
+export function makeCase(format, seeds, rng) {
   const seed = pick(rng, seeds[format === 'cli' ? 'npz' : format] ?? []);
   switch (format) {
     case 'npy': return { seed: seed.label, bytes: npyCase(seed.data, rng) };
@@ -600,7 +601,12 @@ export async function fuzz({ seed = 0, count = 100, formats = FORMATS, jobs = 2,
       while (next < queue.length) {
         const [format, i] = queue[next++];
         const rng = new Rng(seed).fork(`${format}/${i}`);
-        const c = makeCase(format, seeds, rng);
+        let c;
+        try {
+          c = makeCase(format, seeds, rng);
+        } catch (e) {
+          throw new Error(`the harness failed to build ${format} case ${i} (seed ${seed}): ${e.stack ?? e}`);
+        }
         const dir = join(work, `${format}-${i}`);
         mkdirSync(dir, { recursive: true });
         const file = join(dir, `case${EXT[format] ?? ''}`);
@@ -675,13 +681,12 @@ async function cli() {
     out: values.out ?? join(tmpdir(), 'adaptlab-fuzz-failures'),
   };
   const tty = process.stderr.isTTY && !values.quiet;
-  const lines = [];
+  if (values.cases) writeFileSync(values.cases, '');
   const report = await fuzz({
     ...opts,
     onProgress: (f, t) => { if (tty) process.stderr.write(`\r\x1b[2K${f}: ${t.cases}/${opts.count}`); },
-    onCase: values.cases ? (c) => lines.push(JSON.stringify(c)) : undefined,
+    onCase: values.cases ? (c) => appendFileSync(values.cases, `${JSON.stringify(c)}\n`) : undefined,
   });
-  if (values.cases) writeFileSync(values.cases, `${lines.join('\n')}\n`);
   if (tty) process.stderr.write('\r\x1b[2K');
   const cpu = cpus()[0]?.model ?? 'unknown cpu';
   process.stdout.write(`adaptlab fuzz: seed ${report.seed}, ${report.count} cases per format, ${report.jobs} jobs, caps ${report.timeoutMs} ms / ${report.heapMb} MB heap / ${report.rssMb} MB resident\n`);
