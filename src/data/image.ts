@@ -246,8 +246,8 @@ function decodeWithPngjs(b: Uint8Array, file: string, channels: ChannelMode): Im
  * Width and height of every frame header (SOF0–SOF15 except DHT/JPG/DAC) before the first scan, read by walking the
  * marker segments (ITU-T T.81 B.1.1): cheap, and done before jpeg-js allocates anything.
  */
-function jpegFrames(b: Uint8Array, file: string): { width: number; height: number }[] {
-  const frames: { width: number; height: number }[] = [];
+function jpegFrames(b: Uint8Array, file: string): { width: number; height: number; huffman: boolean }[] {
+  const frames: { width: number; height: number; huffman: boolean }[] = [];
   let p = 2;
   while (p + 4 <= b.length) {
     if (b[p] !== 0xff) break; // not at a marker: leave the diagnosis to the decoder
@@ -259,7 +259,7 @@ function jpegFrames(b: Uint8Array, file: string): { width: number; height: numbe
     if (len < 2) throw new FormatError(file, `JPEG marker 0xFF${m.toString(16).toUpperCase()} has an invalid length ${len}`);
     if (m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) {
       if (p + 9 > b.length) throw new FormatError(file, 'JPEG truncated inside its frame header');
-      frames.push({ height: (b[p + 5]! << 8) | b[p + 6]!, width: (b[p + 7]! << 8) | b[p + 8]! });
+      frames.push({ height: (b[p + 5]! << 8) | b[p + 6]!, width: (b[p + 7]! << 8) | b[p + 8]!, huffman: m < 0xc8 });
     }
     p += 2 + len;
   }
@@ -273,7 +273,15 @@ function jpegFrames(b: Uint8Array, file: string): { width: number; height: numbe
  */
 export function decodeJpeg(b: Uint8Array, file = '<jpeg>', channels: ChannelMode = 3, opts: DecodeOptions = {}): Image {
   const cap = maxImagePixels(opts);
-  for (const f of jpegFrames(b, file)) checkPixels(file, 'JPEG', f.width, f.height, cap);
+  for (const f of jpegFrames(b, file)) {
+    checkPixels(file, 'JPEG', f.width, f.height, cap);
+    // Huffman-coded data spends at least one bit on every 8×8 block of the full-resolution component (its DC code),
+    // so a file claiming more blocks than 8 × its size is truncated or edited: refuse it before jpeg-js allocates them
+    const blocks = Math.ceil(f.width / 8) * Math.ceil(f.height / 8);
+    if (f.huffman && b.length * 8 < blocks) {
+      throw new FormatError(file, `JPEG declares ${f.width}×${f.height} (${blocks} blocks of 8×8) but is only ${b.length} bytes; its coded data needs at least one bit a block (truncated or edited file)`);
+    }
+  }
   let img: { width: number; height: number; data: Uint8Array };
   try {
     // jpeg-js needs about 2 bytes per pixel and component for coefficients, plus its output: 16 bytes per pixel is ample

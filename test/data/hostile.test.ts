@@ -110,7 +110,7 @@ test('PNG: 2^28 × 1 pixels is over the pixel cap; with the cap raised, the row 
   assert.throws(() => decodePng(tiny, 'wide.png', 1, { maxPixels: 2 ** 29 }), (e: unknown) => e instanceof FormatError && /image data too short \(3 bytes, its 268435456×1 header implies 268435457\)/.test(e.message));
 });
 
-test('JPEG: a small file edited to claim 10000×10000 is refused from its frame header', () => {
+test('JPEG: a small file edited to claim 10000×10000, or 4096×4096, is refused from its frame header', () => {
   const rgba = Buffer.from(Array.from({ length: 16 * 16 * 4 }, (_, i) => (i * 29) & 255));
   const jpg = Buffer.from(jpeg.encode({ data: rgba, width: 16, height: 16 }, 80).data);
   const sof = jpg.indexOf(Buffer.from([0xff, 0xc0]));
@@ -121,6 +121,17 @@ test('JPEG: a small file edited to claim 10000×10000 is refused from its frame 
     typed(r, file, /JPEG declares 10000×10000 = 100000000 pixels, over the 16777216-pixel cap/);
     assert.ok(r.wallMs < 5000);
   });
+  // just inside the cap: 4096×4096 from a few hundred bytes cannot be real (Huffman data spends ≥ 1 bit a block);
+  // refused before jpeg-js would allocate and decode 16.7 MP of nothing (2 s and 550 MB resident)
+  jpg.writeUInt16BE(4096, sof + 5);
+  jpg.writeUInt16BE(4096, sof + 7);
+  withFile('cap.jpg', jpg, (file) => {
+    const r = isolated('jpeg', file);
+    typed(r, file, new RegExp(`JPEG declares 4096×4096 \\(262144 blocks of 8×8\\) but is only ${jpg.length} bytes`));
+    assert.ok(r.maxRssMB < 200, `${r.maxRssMB} MB`);
+  });
+  // an honest JPEG is decoded as before
+  assert.equal(decodeImage(Buffer.from(jpeg.encode({ data: rgba, width: 16, height: 16 }, 80).data), 'ok.jpg', 3).width, 16);
 });
 
 test('pixel cap: documented default, overridable per call and by $ADAPTLAB_MAX_IMAGE_PIXELS, checked before decoding', () => {
