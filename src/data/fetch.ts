@@ -164,7 +164,7 @@ async function download(file: RemoteFile, dir: string, opts: FetchOptions, deadl
   const url = mirror ? `${mirror.replace(/\/+$/, '')}/${file.path}` : file.url;
   const timeoutMs = opts.timeoutMs ?? 30000;
   const ac = new AbortController();
-  const timer = setTimeout(() => ac.abort(), Math.max(0, deadline.at - Date.now()));
+  const timer = setTimeout(() => ac.abort(), Math.min(2 ** 31 - 1, Math.max(0, deadline.at - Date.now()))); // setTimeout caps at ~24.8 days
   try {
     return await transfer(file, url, dest, part, check, timeoutMs, ac.signal, deadline, opts);
   } finally {
