@@ -607,6 +607,7 @@ export async function fuzz({ seed = 0, count = 100, formats = FORMATS, jobs = 2,
         try {
           c = makeCase(format, seeds, rng);
         } catch (e) {
+          next = queue.length; // the other jobs stop after their current case
           throw new Error(`the harness failed to build ${format} case ${i} (seed ${seed}): ${e.stack ?? e}`);
         }
         const dir = join(work, `${format}-${i}`);
@@ -639,7 +640,10 @@ export async function fuzz({ seed = 0, count = 100, formats = FORMATS, jobs = 2,
         onProgress?.(format, results[format]);
       }
     };
-    await Promise.all(Array.from({ length: Math.max(1, jobs) }, worker));
+    // every job finishes (or fails) before the work folder is removed
+    const settled = await Promise.allSettled(Array.from({ length: Math.max(1, jobs) }, worker));
+    const failed = settled.find((x) => x.status === 'rejected');
+    if (failed) throw failed.reason;
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
