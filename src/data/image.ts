@@ -1,9 +1,9 @@
 // Images held compactly (planar uint8 CHW) and their codecs: a fast PNG decoder, JPEG via jpeg-js, a PNG encoder.
-import { crc32, deflateSync, inflateSync } from 'node:zlib';
+import { crc32, deflateSync } from 'node:zlib';
 import jpeg from 'jpeg-js';
 import pngjs from 'pngjs';
 import { ArgumentError, FormatError } from '../core/errors.js';
-import { readFileBytes, writeFileAtomic } from './io.js';
+import { inflateBounded, readFileBytes, writeFileAtomic } from './io.js';
 
 /** An image in planar layout (channel-major, CHW), one byte per sample (0..255) or float32. */
 export interface Image<A extends Uint8Array | Float32Array = Uint8Array> {
@@ -15,6 +15,68 @@ export interface Image<A extends Uint8Array | Float32Array = Uint8Array> {
 
 /** How many channels to decode into: 1 = grayscale (ITU-R 601-2 luma, as PIL's convert('L')), 3 = RGB. */
 export type ChannelMode = 1 | 3;
+
+/**
+ * The default pixel cap for decoding (2^24 = 16,777,216 pixels, e.g. 4096×4096): far above the images few-shot and
+ * transfer-learning datasets hold (28×28 … a few megapixels), far below what exhausts memory. A PNG or JPEG declaring
+ * more is a `FormatError` raised from its header, before any pixel memory is allocated. Override per call with
+ * `{ maxPixels }` or for the process with `$ADAPTLAB_MAX_IMAGE_PIXELS`.
+ */
+export const DEFAULT_MAX_IMAGE_PIXELS = 1 << 24;
+
+/** Decoder options. */
+export interface DecodeOptions {
+  /** Largest width × height accepted (default `$ADAPTLAB_MAX_IMAGE_PIXELS`, else `DEFAULT_MAX_IMAGE_PIXELS`). */
+  maxPixels?: number;
+}
+
+/** The pixel cap in force: `opts.maxPixels`, else `$ADAPTLAB_MAX_IMAGE_PIXELS`, else 2^24. */
+export function maxImagePixels(opts: DecodeOptions = {}): number {
+  if (opts.maxPixels !== undefined) {
+    if (!Number.isSafeInteger(opts.maxPixels) || opts.maxPixels < 1) throw new ArgumentError('maxPixels', `must be a positive integer, got ${opts.maxPixels}`);
+    return opts.maxPixels;
+  }
+  const env = process.env['ADAPTLAB_MAX_IMAGE_PIXELS'];
+  if (env === undefined || env === '') return DEFAULT_MAX_IMAGE_PIXELS;
+  if (!/^\d+$/.test(env.trim()) || !Number.isSafeInteger(Number(env)) || Number(env) < 1) {
+    throw new ArgumentError('ADAPTLAB_MAX_IMAGE_PIXELS', `must be a positive integer, got "${env}"`);
+  }
+  return Number(env);
+}
+
+/**
+ * The largest image file read out of an archive: what a 16-bit RGBA PNG at the pixel cap needs (8 bytes a pixel) plus
+ * 1 MiB for ancillary chunks. A zip member declaring more is refused before it is inflated.
+ */
+export function maxImageFileBytes(opts: DecodeOptions = {}): number {
+  return maxImagePixels(opts) * 8 + (1 << 20);
+}
+
+function checkPixels(file: string, kind: string, w: number, h: number, cap: number): void {
+  if (w * h > cap) {
+    throw new FormatError(file, `${kind} declares ${w}×${h} = ${w * h} pixels, over the ${cap}-pixel cap (raise it with { maxPixels } or $ADAPTLAB_MAX_IMAGE_PIXELS)`);
+  }
+}
+
+/** Bytes of one filtered PNG scanline (without its filter byte), computed in doubles: never wraps at 2^32. */
+function pngStride(w: number, spp: number, depth: number): number {
+  return Math.ceil((w * spp * depth) / 8);
+}
+
+/** Adam7 passes: [x start, y start, x step, y step]. */
+const ADAM7 = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]] as const;
+
+/** Size of the inflated image data a PNG header implies: rows × (stride + filter byte), per Adam7 pass if interlaced. */
+function pngRawBytes(w: number, h: number, spp: number, depth: number, interlaced: boolean): number {
+  if (!interlaced) return h * (pngStride(w, spp, depth) + 1);
+  let total = 0;
+  for (const [x0, y0, dx, dy] of ADAM7) {
+    const pw = w > x0 ? Math.ceil((w - x0) / dx) : 0;
+    const ph = h > y0 ? Math.ceil((h - y0) / dy) : 0;
+    if (pw > 0 && ph > 0) total += ph * (pngStride(pw, spp, depth) + 1);
+  }
+  return total;
+}
 
 const PNG_SIG = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
@@ -58,8 +120,9 @@ const DEPTHS: Record<number, number[]> = { 0: [1, 2, 4, 8, 16], 2: [8, 16], 3: [
  * `file`. Interlaced (Adam7) files are decoded by pngjs. Alpha is ignored, as PIL's convert('L'/'RGB') does.
  * @example const img = decodePng(readFileSync('0108_01.png'), '0108_01.png', 1); img.width // 105
  */
-export function decodePng(b: Uint8Array, file = '<png>', channels: ChannelMode = 1): Image {
+export function decodePng(b: Uint8Array, file = '<png>', channels: ChannelMode = 1, opts: DecodeOptions = {}): Image {
   if (!isPng(b)) throw new FormatError(file, 'not a PNG file (bad signature)');
+  const cap = maxImagePixels(opts);
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   let p = 8;
   let w = 0, h = 0, depth = 0, ctype = -1, interlace = 0;
@@ -77,13 +140,16 @@ export function decodePng(b: Uint8Array, file = '<png>', channels: ChannelMode =
     if (stored !== actual) throw new FormatError(file, `PNG chunk ${type} has a bad CRC (stored 0x${stored.toString(16)}, computed 0x${actual.toString(16)})`);
     if (type === 'IHDR') {
       if (len !== 13) throw new FormatError(file, 'PNG IHDR has the wrong length');
+      if (ctype >= 0) throw new FormatError(file, 'PNG has two IHDR chunks');
       w = dv.getUint32(p + 8, false);
       h = dv.getUint32(p + 12, false);
       depth = body[8]!;
       ctype = body[9]!;
       interlace = body[12]!;
       if (!DEPTHS[ctype]?.includes(depth)) throw new FormatError(file, `PNG colour type ${ctype} with bit depth ${depth} is invalid`);
-      if (w === 0 || h === 0 || w * h > 1 << 28) throw new FormatError(file, `PNG size ${w}×${h} is invalid or too large`);
+      if (w === 0 || h === 0 || w > 0x7fffffff || h > 0x7fffffff) throw new FormatError(file, `PNG size ${w}×${h} is invalid (each side must be 1 … 2^31−1)`);
+      if (body[10] !== 0 || body[11] !== 0 || body[12]! > 1) throw new FormatError(file, `PNG IHDR has an unknown compression, filter or interlace method (${body[10]}, ${body[11]}, ${body[12]})`);
+      checkPixels(file, 'PNG', w, h, cap);
     } else if (type === 'PLTE') palette = body;
     else if (type === 'IDAT') idat.push(body);
     else if (type === 'IEND') { sawEnd = true; break; }
@@ -93,17 +159,14 @@ export function decodePng(b: Uint8Array, file = '<png>', channels: ChannelMode =
   if (idat.length === 0) throw new FormatError(file, 'PNG has no IDAT chunk');
   if (!sawEnd) throw new FormatError(file, 'PNG has no IEND chunk (truncated)');
   if (ctype === 3 && !palette) throw new FormatError(file, 'palette PNG without a PLTE chunk');
-  if (interlace === 1) return decodeWithPngjs(b, file, channels);
-  let raw: Buffer;
-  try {
-    raw = inflateSync(idat.length === 1 ? idat[0]! : Buffer.concat(idat));
-  } catch (err) {
-    throw new FormatError(file, `PNG image data is corrupt (${(err as Error).message})`);
-  }
   const spp = SAMPLES[ctype]!;
+  // the image data inflates to exactly what the header implies; zlib stops as soon as a stream passes that size
+  const expected = pngRawBytes(w, h, spp, depth, interlace === 1);
+  const raw = inflateBounded(file, idat.length === 1 ? idat[0]! : Buffer.concat(idat), 'zlib', expected, 'PNG image data', `the ${expected} bytes its ${w}×${h} header implies`);
+  if (raw.length < expected) throw new FormatError(file, `PNG image data too short (${raw.length} bytes, its ${w}×${h} header implies ${expected})`);
+  if (interlace === 1) return decodeWithPngjs(b, file, channels);
   const bpp = Math.max(1, (spp * depth) >> 3); // bytes per complete pixel for filtering
-  const stride = (w * spp * depth + 7) >> 3;
-  if (raw.length < h * (stride + 1)) throw new FormatError(file, `PNG image data too short (${raw.length} bytes for ${h} rows of ${stride + 1})`);
+  const stride = pngStride(w, spp, depth);
   unfilter(file, raw, h, stride, bpp);
   // expand to 8-bit samples, interleaved
   const n = w * h;
@@ -179,28 +242,68 @@ function decodeWithPngjs(b: Uint8Array, file: string, channels: ChannelMode): Im
   return fromInterleaved(png.data, png.width, png.height, 4, channels);
 }
 
-/** Decode a baseline or progressive JPEG with jpeg-js. @example decodeJpeg(bytes, 'a.jpg', 3).channels // 3 */
-export function decodeJpeg(b: Uint8Array, file = '<jpeg>', channels: ChannelMode = 3): Image {
+/**
+ * Width and height of every frame header (SOF0–SOF15 except DHT/JPG/DAC) before the first scan, read by walking the
+ * marker segments (ITU-T T.81 B.1.1): cheap, and done before jpeg-js allocates anything.
+ */
+function jpegFrames(b: Uint8Array, file: string): { width: number; height: number; huffman: boolean }[] {
+  const frames: { width: number; height: number; huffman: boolean }[] = [];
+  let p = 2;
+  while (p + 4 <= b.length) {
+    if (b[p] !== 0xff) break; // not at a marker: leave the diagnosis to the decoder
+    const m = b[p + 1]!;
+    if (m === 0xff) { p++; continue; } // fill byte
+    if (m === 0xd8 || m === 0x01 || (m >= 0xd0 && m <= 0xd7)) { p += 2; continue; } // no length
+    if (m === 0xd9 || m === 0xda) break; // end of image / start of scan
+    const len = (b[p + 2]! << 8) | b[p + 3]!;
+    if (len < 2) throw new FormatError(file, `JPEG marker 0xFF${m.toString(16).toUpperCase()} has an invalid length ${len}`);
+    if (m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) {
+      if (p + 9 > b.length) throw new FormatError(file, 'JPEG truncated inside its frame header');
+      frames.push({ height: (b[p + 5]! << 8) | b[p + 6]!, width: (b[p + 7]! << 8) | b[p + 8]!, huffman: m < 0xc8 });
+    }
+    p += 2 + len;
+  }
+  return frames;
+}
+
+/**
+ * Decode a baseline or progressive JPEG with jpeg-js. The frame size is checked against the pixel cap (see
+ * `DEFAULT_MAX_IMAGE_PIXELS`) before decoding, and jpeg-js gets the same cap and a memory budget derived from it.
+ * @example decodeJpeg(bytes, 'a.jpg', 3).channels // 3
+ */
+export function decodeJpeg(b: Uint8Array, file = '<jpeg>', channels: ChannelMode = 3, opts: DecodeOptions = {}): Image {
+  const cap = maxImagePixels(opts);
+  for (const f of jpegFrames(b, file)) {
+    checkPixels(file, 'JPEG', f.width, f.height, cap);
+    // Huffman-coded data spends at least one bit on every 8×8 block of the full-resolution component (its DC code),
+    // so a file claiming more blocks than 8 × its size is truncated or edited: refuse it before jpeg-js allocates them
+    const blocks = Math.ceil(f.width / 8) * Math.ceil(f.height / 8);
+    if (f.huffman && b.length * 8 < blocks) {
+      throw new FormatError(file, `JPEG declares ${f.width}×${f.height} (${blocks} blocks of 8×8) but is only ${b.length} bytes; its coded data needs at least one bit a block (truncated or edited file)`);
+    }
+  }
   let img: { width: number; height: number; data: Uint8Array };
   try {
-    img = jpeg.decode(b, { useTArray: true, formatAsRGBA: false, maxMemoryUsageInMB: 1024 });
+    // jpeg-js needs about 2 bytes per pixel and component for coefficients, plus its output: 16 bytes per pixel is ample
+    img = jpeg.decode(b, { useTArray: true, formatAsRGBA: false, maxResolutionInMP: cap / 1e6, maxMemoryUsageInMB: Math.ceil((cap * 16) / 2 ** 20) + 64 });
   } catch (err) {
     throw new FormatError(file, `corrupt JPEG (${(err as Error).message})`);
   }
+  if (img.width * img.height === 0) throw new FormatError(file, `JPEG decodes to an empty ${img.width}×${img.height} image`);
   const src = img.data.length === img.width * img.height ? 1 : 3;
   return fromInterleaved(img.data, img.width, img.height, src, channels);
 }
 
 /** Decode PNG or JPEG bytes by their signature. */
-export function decodeImage(b: Uint8Array, file = '<image>', channels: ChannelMode = 1): Image {
-  if (isPng(b)) return decodePng(b, file, channels);
-  if (isJpeg(b)) return decodeJpeg(b, file, channels);
+export function decodeImage(b: Uint8Array, file = '<image>', channels: ChannelMode = 1, opts: DecodeOptions = {}): Image {
+  if (isPng(b)) return decodePng(b, file, channels, opts);
+  if (isJpeg(b)) return decodeJpeg(b, file, channels, opts);
   throw new FormatError(file, 'neither a PNG nor a JPEG (unknown signature)');
 }
 
 /** Read and decode an image file. @example readImage('cat/1.png', 3) */
-export function readImage(file: string, channels: ChannelMode = 1): Image {
-  return decodeImage(readFileBytes(file), file, channels);
+export function readImage(file: string, channels: ChannelMode = 1, opts: DecodeOptions = {}): Image {
+  return decodeImage(readFileBytes(file), file, channels, opts);
 }
 
 function chunk(type: string, body: Uint8Array): Buffer {

@@ -1,11 +1,10 @@
 // ImageFolder: one sub-folder per class of PNG/JPEG files (torchvision's ImageFolder layout), decoded lazily or all at once.
-import { readdirSync, statSync } from 'node:fs';
 import { extname, join, relative } from 'node:path';
 import { FormatError } from '../core/errors.js';
 import { cachedBuild } from './cache.js';
 import { ImageArrayDataset, LazyImageDataset, type ClassificationDataset } from './dataset.js';
 import { readImage, type ChannelMode, type Image } from './image.js';
-import { dirExists, sha256Bytes } from './io.js';
+import { dirExists, listDir, pathKind, sha256Bytes, walkFiles } from './io.js';
 import { resize, type ResizeFilter } from './transforms.js';
 
 export interface ImageFolderOptions {
@@ -16,23 +15,20 @@ export interface ImageFolderOptions {
   filter?: ResizeFilter;
   /** File extensions (lower case). Default .png, .jpg, .jpeg. */
   extensions?: readonly string[];
+  /** Pixel cap per image (default `$ADAPTLAB_MAX_IMAGE_PIXELS`, else 2^24; see `DEFAULT_MAX_IMAGE_PIXELS`). */
+  maxPixels?: number;
 }
 
+/** Image files under a class folder, sorted depth first (links to folders are not followed: see `walkFiles`). */
 function listFiles(dir: string, exts: readonly string[]): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    if (name.startsWith('.')) continue;
-    const full = join(dir, name);
-    if (statSync(full).isDirectory()) out.push(...listFiles(full, exts));
-    else if (exts.includes(extname(name).toLowerCase())) out.push(full);
-  }
-  return out;
+  return walkFiles(dir, { skipHidden: true, keep: (name) => exts.includes(extname(name).toLowerCase()) }).map((rel) => join(dir, rel));
 }
 
 /** The files and classes of an ImageFolder tree, without decoding. */
 export function scanImageFolder(root: string, extensions: readonly string[] = ['.png', '.jpg', '.jpeg']): { classes: string[]; files: string[]; labels: Int32Array } {
   if (!dirExists(root)) throw new FormatError(root, 'no such folder');
-  const classes = readdirSync(root).filter((n) => !n.startsWith('.') && statSync(join(root, n)).isDirectory()).sort();
+  // class folders may be symbolic links to folders; below them links to folders are not followed
+  const classes = listDir(root).filter((n) => !n.startsWith('.') && pathKind(join(root, n)).kind === 'dir').sort();
   if (classes.length === 0) throw new FormatError(root, 'no class sub-folders (ImageFolder expects root/<class>/<image>)');
   const files: string[] = [];
   const labels: number[] = [];
@@ -51,15 +47,16 @@ export function scanImageFolder(root: string, extensions: readonly string[] = ['
 export function imageFolder(root: string, opts: ImageFolderOptions = {}): ClassificationDataset {
   const { classes, files, labels } = scanImageFolder(root, opts.extensions);
   const channels = opts.channels ?? 3;
+  const decodeOpts = opts.maxPixels === undefined ? {} : { maxPixels: opts.maxPixels };
   const size = opts.size === undefined ? null : typeof opts.size === 'number' ? [opts.size, opts.size] as const : opts.size;
   let shape: [number, number, number];
   if (size) shape = [channels, size[0], size[1]];
   else {
-    const first = readImage(files[0]!, channels);
+    const first = readImage(files[0]!, channels, decodeOpts);
     shape = [channels, first.height, first.width];
   }
   const load = (i: number): Image => {
-    const img = readImage(files[i]!, channels);
+    const img = readImage(files[i]!, channels, decodeOpts);
     if (size) return img.height === size[0] && img.width === size[1] ? img : resize(img, size[0], size[1], opts.filter ?? 'triangle');
     if (img.height !== shape[1] || img.width !== shape[2]) {
       throw new FormatError(files[i]!, `is ${img.width}×${img.height}, the folder's first image is ${shape[2]}×${shape[1]} (pass size to resize)`);

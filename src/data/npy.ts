@@ -1,6 +1,7 @@
 // NumPy .npy and .npz readers: header parsing, dtypes (bool, ints, floats incl. float16), byte order, C/Fortran order.
 import { FormatError } from '../core/errors.js';
-import { readFileBytes } from './io.js';
+import { preview } from '../io/untrusted.js';
+import { readFileBytes, safeProduct } from './io.js';
 import { ZipArchive } from './zip.js';
 
 /** The element types the reader supports, named as NumPy names them. */
@@ -39,6 +40,18 @@ const KINDS: Record<string, NpyDType> = {
 // ---- a tiny parser for the Python literal in the header: {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }
 type PyValue = string | number | boolean | null | PyValue[] | { [k: string]: PyValue };
 
+/** Deepest nesting the header parser follows (a real header nests 2 deep; structured dtypes a few more). */
+const MAX_HEADER_DEPTH = 32;
+/** Longest header accepted (NumPy itself refuses headers over 10,000 bytes by default). */
+export const MAX_NPY_HEADER_BYTES = 1 << 20;
+/** NumPy arrays have at most 64 dimensions (NPY_MAXDIMS in NumPy 2; 32 before). */
+const MAX_NDIM = 64;
+
+/**
+ * Parse the header literal in one linear pass: nesting is limited to MAX_HEADER_DEPTH (10,000 `[` is a FormatError,
+ * not a stack overflow), tokens are matched in place (no quadratic re-slicing), and dicts have no prototype
+ * (a `__proto__` key is an ordinary key).
+ */
 function parsePyLiteral(file: string, s: string): PyValue {
   let i = 0;
   const fail = (what: string): never => {
@@ -47,21 +60,23 @@ function parsePyLiteral(file: string, s: string): PyValue {
   const ws = (): void => {
     while (i < s.length && /\s/.test(s[i]!)) i++;
   };
-  const value = (): PyValue => {
+  const token = /True|False|None|-?\d+L?/y;
+  const value = (depth: number): PyValue => {
     ws();
     const c = s[i];
+    if ((c === '{' || c === '(' || c === '[') && depth >= MAX_HEADER_DEPTH) fail(`nesting deeper than ${MAX_HEADER_DEPTH}`);
     if (c === '{') {
       i++;
-      const o: { [k: string]: PyValue } = {};
+      const o: { [k: string]: PyValue } = Object.create(null) as { [k: string]: PyValue };
       for (;;) {
         ws();
         if (s[i] === '}') { i++; return o; }
-        const k = value();
+        const k = value(depth + 1);
         if (typeof k !== 'string') fail('non-string key');
         ws();
         if (s[i] !== ':') fail('expected ":"');
         i++;
-        o[k as string] = value();
+        o[k as string] = value(depth + 1);
         ws();
         if (s[i] === ',') i++;
         else if (s[i] !== '}') fail('expected "," or "}"');
@@ -74,7 +89,7 @@ function parsePyLiteral(file: string, s: string): PyValue {
       for (;;) {
         ws();
         if (s[i] === close) { i++; return a; }
-        a.push(value());
+        a.push(value(depth + 1));
         ws();
         if (s[i] === ',') i++;
         else if (s[i] !== close) fail(`expected "," or "${close}"`);
@@ -87,15 +102,16 @@ function parsePyLiteral(file: string, s: string): PyValue {
       i = j + 1;
       return v;
     }
-    const m = /^(True|False|None|-?\d+L?)/.exec(s.slice(i));
-    if (!m) return fail('unexpected token');
+    token.lastIndex = i;
+    const m = token.exec(s);
+    if (!m) return fail(i >= s.length ? 'unexpected end' : 'unexpected token');
     i += m[0].length;
     if (m[0] === 'True') return true;
     if (m[0] === 'False') return false;
     if (m[0] === 'None') return null;
     return Number.parseInt(m[0], 10);
   };
-  const v = value();
+  const v = value(0);
   ws();
   if (i !== s.length) fail('trailing characters');
   return v;
@@ -118,6 +134,7 @@ export function parseNpyHeader(b: Uint8Array, file = '<npy>'): NpyHeader {
     headerLen = (b[8]! | (b[9]! << 8) | (b[10]! << 16) | (b[11]! << 24)) >>> 0;
     start = 12;
   } else throw new FormatError(file, `unsupported .npy format version ${major}.${b[7]}`);
+  if (headerLen > MAX_NPY_HEADER_BYTES) throw new FormatError(file, `.npy header length ${headerLen} exceeds the ${MAX_NPY_HEADER_BYTES}-byte limit`);
   if (start + headerLen > b.length) throw new FormatError(file, `truncated .npy header (needs ${start + headerLen} bytes, have ${b.length})`);
   const text = Buffer.from(b.buffer, b.byteOffset + start, headerLen).toString(major === 3 ? 'utf8' : 'latin1').trim();
   const h = parsePyLiteral(file, text);
@@ -126,12 +143,13 @@ export function parseNpyHeader(b: Uint8Array, file = '<npy>'): NpyHeader {
   const fortran = h['fortran_order'];
   const shape = h['shape'];
   if (typeof descr !== 'string') {
-    throw new FormatError(file, `unsupported .npy dtype ${JSON.stringify(descr)} (structured dtypes are not supported)`);
+    throw new FormatError(file, `unsupported .npy dtype ${preview(descr)} (structured dtypes are not supported)`);
   }
   if (typeof fortran !== 'boolean') throw new FormatError(file, '.npy header lacks a boolean fortran_order');
-  if (!Array.isArray(shape) || !shape.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= 0)) {
-    throw new FormatError(file, `.npy header has an invalid shape ${JSON.stringify(shape)}`);
+  if (!Array.isArray(shape) || !shape.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)) {
+    throw new FormatError(file, `.npy header has an invalid shape ${preview(shape)}`);
   }
+  if (shape.length > MAX_NDIM) throw new FormatError(file, `.npy shape has ${shape.length} dimensions (NumPy allows at most ${MAX_NDIM})`);
   const m = /^([<>|=]?)([a-zA-Z?])(\d*)$/.exec(descr);
   const kind = m ? (m[2] === '?' ? 'b1' : `${m[2]}${m[3]}`) : '';
   const dtype = KINDS[kind];
@@ -151,9 +169,14 @@ function halfToFloat(h: number): number {
   return s * (1 + f / 1024) * 2 ** (e - 15);
 }
 
+/** Bytes of the data an .npy header declares (`Infinity` beyond 2^53: never NaN, never wrapped). */
+export function npyDataBytes(h: NpyHeader): number {
+  return safeProduct([...h.shape, h.itemSize]);
+}
+
 function decodeData(file: string, h: NpyHeader, bytes: Uint8Array, n: number): NpyData {
-  const need = n * h.itemSize;
-  if (bytes.length < need) throw new FormatError(file, `.npy data truncated: shape [${h.shape.join(', ')}] needs ${need} bytes, found ${bytes.length}`);
+  const need = npyDataBytes(h);
+  if (bytes.length < need) throw new FormatError(file, `.npy data truncated: shape [${h.shape.join(', ')}] needs ${Number.isFinite(need) ? need : 'more than 2^53'} bytes, found ${bytes.length}`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, need);
   const le = h.littleEndian;
   switch (h.dtype) {
@@ -221,7 +244,7 @@ function fortranToC(data: NpyData, shape: readonly number[]): NpyData {
  */
 export function parseNpy(b: Uint8Array, file = '<npy>'): NpyArray {
   const h = parseNpyHeader(b, file);
-  const n = h.shape.reduce((a, d) => a * d, 1);
+  const n = safeProduct(h.shape);
   let data = decodeData(file, h, b.subarray(h.dataOffset), n);
   if (h.fortranOrder) data = fortranToC(data, h.shape);
   return { dtype: h.dtype, shape: h.shape, data, fortranOrder: h.fortranOrder };
@@ -261,11 +284,37 @@ export class NpzFile {
   }
 
   header(name: string): NpyHeader {
-    return parseNpyHeader(this.zip.readPrefix(this.member(name)), `${this.file}:${name}.npy`);
+    const member = this.member(name);
+    const label = `${this.file}:${name}.npy`;
+    let pre = this.zip.readPrefix(member);
+    // a long (version 2/3) header: read a prefix big enough to hold it, within the header limit
+    if (pre.length >= 12 && pre[6]! >= 2) {
+      const need = 12 + ((pre[8]! | (pre[9]! << 8) | (pre[10]! << 16) | (pre[11]! << 24)) >>> 0);
+      if (need > pre.length && need <= MAX_NPY_HEADER_BYTES + 12) pre = this.zip.readPrefix(member, need + (need >> 4) + 1024);
+    }
+    return parseNpyHeader(pre, label);
+  }
+
+  /**
+   * A member's bytes, inflated only after its header is read and checked against the size the zip directory
+   * declares: a member holding more (or fewer) bytes than its array needs is refused before it is inflated, so
+   * a small .npz cannot inflate into gigabytes behind a small array.
+   */
+  private readChecked(name: string): { bytes: Buffer; header: NpyHeader; label: string } {
+    const label = `${this.file}:${name}.npy`;
+    const h = this.header(name);
+    const e = this.zip.entry(this.member(name));
+    const data = npyDataBytes(h);
+    const expected = h.dataOffset + data;
+    const declared = `its header declares [${h.shape.join(', ')}] ${h.dtype}: ${Number.isFinite(expected) ? `${expected} bytes` : 'more than 2^53 bytes'}`;
+    if (e.size < expected) throw new FormatError(label, `.npy data truncated: the member holds ${e.size} bytes, ${declared}`);
+    if (e.size > expected) throw new FormatError(label, `the member holds ${e.size} bytes, ${e.size - expected} more than ${declared}`);
+    return { bytes: this.zip.read(e, expected), header: h, label };
   }
 
   get(name: string): NpyArray {
-    return parseNpy(this.zip.read(this.member(name)), `${this.file}:${name}.npy`);
+    const { bytes, label } = this.readChecked(name);
+    return parseNpy(bytes, label);
   }
 
   /**
@@ -273,12 +322,11 @@ export class NpzFile {
    * for large image arrays. Other dtypes: use `get`.
    */
   getBytes(name: string): { header: NpyHeader; bytes: Uint8Array } {
-    const label = `${this.file}:${name}.npy`;
-    const b = this.zip.read(this.member(name));
+    const { bytes: b, label } = this.readChecked(name);
     const h = parseNpyHeader(b, label);
     if (h.itemSize !== 1) throw new FormatError(label, `getBytes needs a one-byte dtype, found ${h.dtype}`);
     if (h.fortranOrder && h.shape.length > 1) throw new FormatError(label, 'getBytes needs a C-order array');
-    const n = h.shape.reduce((a, d) => a * d, 1);
+    const n = safeProduct(h.shape);
     if (b.length - h.dataOffset < n) throw new FormatError(label, `.npy data truncated: needs ${n} bytes, found ${b.length - h.dataOffset}`);
     return { header: h, bytes: b.subarray(h.dataOffset, h.dataOffset + n) };
   }

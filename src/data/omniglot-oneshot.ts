@@ -3,7 +3,7 @@ import { tensor } from '../engine/create.js';
 import { FormatError } from '../core/errors.js';
 import type { Batch } from './dataset.js';
 import type { DatasetEpisode } from './episodes.js';
-import { decodePng, type Image } from './image.js';
+import { decodePng, maxImageFileBytes, type Image } from './image.js';
 import { invert, resize, writeFloat, type ResizeFilter } from './transforms.js';
 import { ZipArchive } from './zip.js';
 
@@ -28,7 +28,7 @@ export function loadOneShotRuns(file: string, opts: { size?: number | null; inve
   const zip = ZipArchive.open(file);
   const size = opts.size === undefined ? 28 : opts.size;
   const prep = (name: string): Image => {
-    let img = decodePng(zip.read(name), `${file}:${name}`, 1);
+    let img = decodePng(zip.read(name, maxImageFileBytes()), `${file}:${name}`, 1);
     if (opts.invert ?? true) img = invert(img);
     if (size !== null && (img.height !== size || img.width !== size)) img = resize(img, size, size, opts.filter ?? 'triangle');
     return img;

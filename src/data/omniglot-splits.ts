@@ -1,10 +1,9 @@
 // Omniglot few-shot split presets by name: lake, vinyals, snell, maml (class lists, rotations, seeded shuffles).
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ArgumentError, FormatError } from '../core/errors.js';
 import { Rng } from '../engine/rng.js';
 import { rotationClasses, subsetClasses, type ClassificationDataset } from './dataset.js';
-import { fileExists } from './io.js';
+import { fileExists, readFileBytes } from './io.js';
 import type { OmniglotCharacter, OmniglotDataset } from './omniglot.js';
 
 export type OmniglotPreset = 'lake' | 'vinyals' | 'snell' | 'maml';
@@ -56,7 +55,7 @@ function classesByName(ds: ClassificationDataset, names: readonly string[], wher
 }
 
 function readSplitFile(file: string): string[] {
-  const lines = readFileSync(file, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
+  const lines = readFileBytes(file).toString('utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
   for (const l of lines) {
     if (!/^[^/]+\/character\d\d\/rot(000|090|180|270)$/.test(l)) throw new FormatError(file, `line "${l}" is not Alphabet/characterNN/rotDDD`);
   }

@@ -1,11 +1,10 @@
 // Omniglot (Lake et al. 2015) from the official PNG zips, an extracted tree or the .npz arrays, decoded once and cached.
-import { readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ArgumentError, FormatError } from '../core/errors.js';
 import { cacheKey, DatasetCache, defaultCacheDir } from './cache.js';
 import { checkIndex, type ClassificationDataset, type LabeledImage } from './dataset.js';
-import { decodePng } from './image.js';
-import { dirExists, fileExists, readFileBytes, sha256File } from './io.js';
+import { decodePng, maxImageFileBytes } from './image.js';
+import { dirExists, fileExists, listDir, readFileBytes, sha256File, walkFiles } from './io.js';
 import { NpzFile } from './npy.js';
 import { OMNIGLOT_ALPHABETS } from './omniglot-alphabets.js';
 import { resize, type ResizeFilter } from './transforms.js';
@@ -97,17 +96,6 @@ function listPngs(source: OmniglotSource, paths: string[], label: string): PartL
   return { source, ids: Int32Array.from(rows, (r) => r.id), drawers: Uint8Array.from(rows, (r) => r.drawer), names: rows.map((r) => r.name) };
 }
 
-function walk(dir: string, prefix = ''): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const full = join(dir, name);
-    const rel = prefix ? `${prefix}/${name}` : name;
-    if (statSync(full).isDirectory()) out.push(...walk(full, rel));
-    else out.push(rel);
-  }
-  return out;
-}
-
 function npzSet(path: string, characters: number): Set {
   const b = basename(path);
   if (b.includes('background')) return 'background';
@@ -139,7 +127,7 @@ function listPart(source: OmniglotSource): PartListing {
     return listPngs(source, zip.files().map((e) => e.name), source.path);
   }
   if (!dirExists(source.path)) throw new FormatError(source.path, 'no such folder');
-  return listPngs(source, walk(source.path), source.path);
+  return listPngs(source, walkFiles(source.path), source.path);
 }
 
 /** Map 105×105 white-background gray (0/255) to the requested output. */
@@ -175,7 +163,7 @@ function decodePart(part: PartListing, opts: Required<Omit<OmniglotOptions, 'cac
   for (let i = 0; i < n; i++) {
     const name = part.names![i]!;
     const label = zip ? `${source.path}:${name}` : join(source.path, name);
-    const bytes = zip ? zip.read(name) : readFileBytes(join(source.path, name));
+    const bytes = zip ? zip.read(name, maxImageFileBytes()) : readFileBytes(join(source.path, name));
     const img = decodePng(bytes, label, 1);
     if (img.width !== 105 || img.height !== 105) throw new FormatError(label, `Omniglot images are 105×105, this one is ${img.width}×${img.height}`);
     gray.set(img.data);
@@ -214,7 +202,7 @@ export function omniglotSources(path: string): OmniglotSource[] {
     throw new FormatError(path, 'not an Omniglot file (expected .npz or .zip)');
   }
   if (!dirExists(path)) throw new FormatError(path, 'no such file or folder');
-  const names = readdirSync(path);
+  const names = listDir(path);
   if (names.some((n) => n.startsWith('images_'))) return findOmniglotSources(path);
   return [{ kind: 'tree', path }];
 }

@@ -1,5 +1,4 @@
 // Named datasets and paths for the CLI: resolve `<name|path>` in the data directory, describe it, open its splits.
-import { readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ArgumentError, FormatError } from '../core/errors.js';
 import { defaultDataDir, isCached } from './cache.js';
@@ -7,7 +6,7 @@ import { loadCifar10, loadCifar100 } from './cifar.js';
 import { ImageArrayDataset, subsetClasses as subset, type ClassificationDataset } from './dataset.js';
 import { loadImageFolder, scanImageFolder } from './imagefolder.js';
 import { idxHeader } from './idx.js';
-import { dirExists, fileExists } from './io.js';
+import { dirExists, fileExists, listDir, pathKind } from './io.js';
 import { FASHION_MNIST_CLASSES, findIdx, loadIdxPair, loadMnistPackage, mnistPackageDir, MNIST_CLASSES } from './mnist.js';
 import { NpzFile, toInt32 } from './npy.js';
 import { omniglotSources, OmniglotDataset, type OmniglotOptions } from './omniglot.js';
@@ -62,8 +61,19 @@ function counts(ds: ClassificationDataset, split: string): SplitInfo {
   return { split, images: ds.length, classes: ds.classes.length };
 }
 
+/** A split name the dataset does not have (the CLI reports it as a usage error). */
+export class UnknownSplitError extends ArgumentError {
+  readonly split: string;
+  readonly available: readonly string[];
+  constructor(name: string, split: string, available: readonly string[]) {
+    super(`${name} split`, `unknown split "${split}" (available: ${available.join(', ')})`);
+    this.split = split;
+    this.available = available;
+  }
+}
+
 function unknownSplit(name: string, spec: string, known: readonly string[]): never {
-  throw new ArgumentError(`${name} split`, `unknown split "${spec}" (available: ${known.join(', ')})`);
+  throw new UnknownSplitError(name, spec, known);
 }
 
 function openOmniglot(name: string, path: string, opts: OpenOptions): OpenDataset {
@@ -112,7 +122,7 @@ function openOmniglot(name: string, path: string, opts: OpenOptions): OpenDatase
       }
       const s = omniglotSplits(ds, p as OmniglotPreset, { seed, ...(p === 'snell' && splitDir ? { splitDir } : {}) });
       const d = s[k as SplitName];
-      if (!d) throw new ArgumentError(`${name} split`, `the ${p} preset has no ${k} split`);
+      if (!d) unknownSplit(name, spec, ['all', 'background', 'evaluation', ...OMNIGLOT_PRESETS.flatMap((q) => [`${q}:train`, `${q}:val`, `${q}:test`])]);
       return { dataset: d, rotate: s.rotateTasks ? 'random90' : 'none', split: `${p}:${k}` };
     },
   };
@@ -146,7 +156,7 @@ function openIdxDir(name: string, dir: string, classes: readonly string[], opts:
       };
     },
     split(spec = defaultSplit) {
-      const f = files(spec);
+      const f = available.includes(spec) ? files(spec) : null;
       if (!f) unknownSplit(name, spec, available);
       return { dataset: loadIdxPair(f[0], f[1], classes, { cacheDir: opts.cacheDir }), rotate: 'none', split: spec };
     },
@@ -272,15 +282,16 @@ function detectPath(path: string, opts: OpenOptions): OpenDataset {
     }
     throw new FormatError(path, 'unknown dataset file (expected .npz, an Omniglot .zip or an IDX images file)');
   }
-  if (!dirExists(path)) throw new FormatError(path, 'no such file or folder');
-  const names = readdirSync(path);
+  const kind = pathKind(path);
+  if (kind.kind !== 'dir') throw new FormatError(path, kind.kind === 'missing' && kind.problem === 'no such file' ? 'no such file or folder' : kind.problem || 'not a file or folder');
+  const names = listDir(path);
   if (names.some((n) => /^images_(background|evaluation)/.test(n))) return openOmniglot(name, path, opts);
   if (names.some((n) => /-images[-.]idx3-ubyte/.test(n))) return openIdxDir(name, path, /fashion/i.test(path) ? FASHION_MNIST_CLASSES : MNIST_CLASSES, opts);
   if (names.includes('data_batch_1.bin') || names.includes('test_batch.bin')) return openCifar(name, path, false, opts);
   if (names.includes('fine_label_names.txt') || (names.includes('train.bin') && names.includes('test.bin'))) return openCifar(name, path, true, opts);
   // an extracted Omniglot tree: <Alphabet>/characterNN/...
   const sub = names.filter((n) => dirExists(join(path, n)));
-  if (sub.length && sub.every((a) => readdirSync(join(path, a)).some((c) => /^character\d+$/.test(c)))) return openOmniglot(name, path, opts);
+  if (sub.length && sub.every((a) => listDir(join(path, a)).some((c) => /^character\d+$/.test(c)))) return openOmniglot(name, path, opts);
   scanImageFolder(path);
   return openFixed(name, 'imagefolder', path, () => loadImageFolder(path, { cacheDir: opts.cacheDir }), ['ImageFolder: one sub-folder per class']);
 }
@@ -323,7 +334,7 @@ export function openDataset(nameOrPath: string, opts: OpenOptions = {}): OpenDat
     case 'cifar100': {
       const hundred = nameOrPath === 'cifar100';
       const candidates = [join(dataDir, nameOrPath), join(dataDir, hundred ? 'cifar-100-binary' : 'cifar-10-batches-bin'), join(dataDir, nameOrPath, hundred ? 'cifar-100-binary' : 'cifar-10-batches-bin')];
-      const dir = candidates.find((d) => dirExists(d) && readdirSync(d).some((n) => n.endsWith('.bin')));
+      const dir = candidates.find((d) => dirExists(d) && listDir(d).some((n) => n.endsWith('.bin')));
       if (!dir) throw new FormatError(candidates[0]!, `${nameOrPath} is not in the data directory (expected the binary version${hundred ? ', cifar-100-binary' : ', cifar-10-batches-bin'})`);
       return openCifar(nameOrPath, dir, hundred, opts);
     }

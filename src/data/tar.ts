@@ -1,7 +1,8 @@
 // Tar archive reader (POSIX ustar and GNU long names) for the CIFAR downloads, with header checksums and path checks.
 import { join } from 'node:path';
 import { FormatError } from '../core/errors.js';
-import { maybeGunzip, readFileBytes, writeFileAtomic } from './io.js';
+import { constants, gunzipSync } from 'node:zlib';
+import { isGzip, maybeGunzip, readFileBytes, writeFileAtomic } from './io.js';
 
 /** One regular file of a tar archive. */
 export interface TarEntry {
@@ -21,10 +22,25 @@ function octal(file: string, b: Buffer, off: number, len: number, what: string):
   return Number.parseInt(s, 8);
 }
 
-function checkName(file: string, name: string): void {
-  if (name.startsWith('/') || name.split('/').includes('..') || name.includes('\\')) {
+/**
+ * The entry's path made canonical: "." and empty components dropped ("./a//b" → "a/b"). Absolute paths, backslashes,
+ * drive letters and ".." are refused, and so is a path naming no file at all ("." or "./"): written out, it would be
+ * the target folder itself.
+ */
+function safeName(file: string, name: string): string {
+  if (name.startsWith('/') || name.split('/').includes('..') || name.includes('\\') || /^[A-Za-z]:/.test(name)) {
     throw new FormatError(file, `tar entry "${name}" has an unsafe path (absolute, backslash or "..")`);
   }
+  const parts = name.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.length === 0) throw new FormatError(file, `tar entry "${name}" is a regular file whose path names no file (it would overwrite the target folder)`);
+  return parts.join('/');
+}
+
+function checkHeader(file: string, h: Buffer, at: number): void {
+  let sum = 0;
+  for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 32 : h[i]!;
+  const stored = octal(file, h, 148, 8, 'chksum');
+  if (stored !== sum) throw new FormatError(file, `tar header at byte ${at} has a bad checksum (stored ${stored}, computed ${sum})`);
 }
 
 /**
@@ -40,36 +56,47 @@ export function readTar(b: Buffer, file = '<tar>'): TarEntry[] {
   while (p + 512 <= b.length) {
     const h = b.subarray(p, p + 512);
     if (h.every((v) => v === 0)) { ended = true; break; } // end-of-archive marker
-    let sum = 0;
-    for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 32 : h[i]!;
-    const stored = octal(file, h, 148, 8, 'chksum');
-    if (stored !== sum) throw new FormatError(file, `tar header at byte ${p} has a bad checksum (stored ${stored}, computed ${sum})`);
+    checkHeader(file, h, p);
     const size = octal(file, h, 124, 12, 'size');
     const type = String.fromCharCode(h[156]! || 48);
     const prefix = h.toString('latin1', 257, 263).startsWith('ustar') ? str(h, 345, 155) : '';
-    let name = longName ?? (prefix ? `${prefix}/${str(h, 0, 100)}` : str(h, 0, 100));
+    const name = longName ?? (prefix ? `${prefix}/${str(h, 0, 100)}` : str(h, 0, 100));
     longName = null;
     const start = p + 512;
     if (start + size > b.length) throw new FormatError(file, `tar entry "${name}" runs past the end of the archive (truncated)`);
     const data = b.subarray(start, start + size);
     if (type === 'L') longName = str(data, 0, size);
-    else if (type === '0' || type === '7') {
-      name = name.replace(/^\.\//, '');
-      checkName(file, name);
-      out.push({ name, data });
-    }
+    else if (type === '0' || type === '7') out.push({ name: safeName(file, name), data });
     p = start + Math.ceil(size / 512) * 512;
   }
   if (!ended) throw new FormatError(file, p === 0 ? 'not a tar archive' : `no end-of-archive block after byte ${p} (truncated)`);
   return out;
 }
 
-/** Extract the regular files of a `.tar` or `.tar.gz` into `dir` (each written atomically). Returns the paths. */
+/**
+ * Extract the regular files of a `.tar` or `.tar.gz` into `dir` (each written atomically). Returns the paths.
+ * A `.tar.gz` is inflated only up to the size its gzip trailer declares (see `maybeGunzip`).
+ */
 export function extractTar(file: string, dir: string): string[] {
-  const entries = readTar(maybeGunzip(file, readFileBytes(file)), file);
+  const bytes = readFileBytes(file);
+  if (isGzip(bytes)) {
+    // look at the first header before inflating the rest: gzip that does not hold a tar archive fails here, cheaply
+    let head: Buffer;
+    try {
+      head = gunzipSync(bytes.subarray(0, 4096), { finishFlush: constants.Z_SYNC_FLUSH });
+    } catch (err) {
+      throw new FormatError(file, `corrupt gzip data (${(err as Error).message})`);
+    }
+    if (head.length >= 512 && !head.subarray(0, 512).every((v) => v === 0)) checkHeader(file, head.subarray(0, 512), 0);
+  }
+  const entries = readTar(maybeGunzip(file, bytes), file);
   return entries.map((e) => {
     const dest = join(dir, e.name);
-    writeFileAtomic(dest, e.data);
+    try {
+      writeFileAtomic(dest, e.data);
+    } catch (err) {
+      throw new FormatError(file, `cannot extract entry "${e.name}": ${(err as Error).message}`);
+    }
     return dest;
   });
 }

@@ -1,7 +1,13 @@
 // Zip archive reader on node:zlib: central directory, stored/deflate entries, zip64, CRC and path checks.
 import { crc32, inflateRawSync } from 'node:zlib';
 import { FormatError } from '../core/errors.js';
-import { readFileBytes } from './io.js';
+import { inflateBounded, readFileBytes } from './io.js';
+
+/**
+ * Deflate cannot expand data by more than 1032:1 (a 258-byte match coded in 2 bits); a directory entry declaring
+ * more than that from its compressed size is corrupt, and is refused before anything is inflated.
+ */
+const MAX_DEFLATE_RATIO = 1032;
 
 /** One file inside a zip archive. */
 export interface ZipEntry {
@@ -78,18 +84,22 @@ export class ZipArchive {
     return e;
   }
 
-  /** The uncompressed bytes of an entry (by name or entry), CRC-checked. */
-  read(entry: ZipEntry | string): Buffer {
+  /**
+   * The uncompressed bytes of an entry (by name or entry), CRC-checked. Inflation stops at the size the central
+   * directory declares (a stream that would produce more is a `FormatError`, raised without inflating the rest);
+   * `maxBytes` refuses, before inflating, an entry that declares more than the caller can use.
+   */
+  read(entry: ZipEntry | string, maxBytes = Infinity): Buffer {
     const e = typeof entry === 'string' ? this.entry(entry) : entry;
+    if (e.size > maxBytes) throw new FormatError(this.file, `entry "${e.name}" declares ${e.size} bytes, more than the ${maxBytes} allowed for it`);
     const raw = this.rawData(e);
     let out: Buffer;
     if (e.method === 0) out = raw;
     else if (e.method === 8) {
-      try {
-        out = inflateRawSync(raw);
-      } catch (err) {
-        throw new FormatError(this.file, `entry "${e.name}": corrupt deflate data (${(err as Error).message})`);
+      if (e.size > e.compressedSize * MAX_DEFLATE_RATIO + 1024) {
+        throw new FormatError(this.file, `entry "${e.name}" declares ${e.size} bytes from ${e.compressedSize} compressed bytes, more than deflate can produce (corrupt directory)`);
       }
+      out = inflateBounded(this.file, raw, 'deflate-raw', e.size, `entry "${e.name}"`, 'the size the zip directory declares');
     } else throw new FormatError(this.file, `entry "${e.name}": unsupported compression method ${e.method} (only stored and deflate)`);
     if (out.length !== e.size) throw new FormatError(this.file, `entry "${e.name}": inflated to ${out.length} bytes, the directory says ${e.size}`);
     const c = crc32(out) >>> 0;
@@ -106,8 +116,10 @@ export class ZipArchive {
     if (e.method === 0) return raw.subarray(0, compressedBytes);
     if (e.method !== 8) throw new FormatError(this.file, `entry "${e.name}": unsupported compression method ${e.method}`);
     try {
-      return inflateRawSync(raw.subarray(0, compressedBytes), { finishFlush: 2 /* Z_SYNC_FLUSH */ });
+      // a prefix never inflates to more than the whole entry
+      return inflateRawSync(raw.subarray(0, compressedBytes), { finishFlush: 2 /* Z_SYNC_FLUSH */, maxOutputLength: Math.max(1, Math.min(e.size, compressedBytes * MAX_DEFLATE_RATIO + 1024)) });
     } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new FormatError(this.file, `entry "${e.name}" inflates to more than ${e.size} bytes, the size the zip directory declares (corrupt file or decompression bomb)`);
       throw new FormatError(this.file, `entry "${e.name}": corrupt deflate data (${(err as Error).message})`);
     }
   }
@@ -123,6 +135,13 @@ export class ZipArchive {
     if (end > b.length) throw new FormatError(this.file, `entry "${e.name}": data runs past the end of the file (truncated archive)`);
     return b.subarray(start, end);
   }
+}
+
+/** A little-endian uint64 that must be a safe integer (offsets and sizes); bigger values are corrupt, not rounded. */
+function u64(file: string, b: Buffer, at: number, what: string): number {
+  const v = b.readBigUInt64LE(at);
+  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new FormatError(file, `${what} ${v} is larger than any file`);
+  return Number(v);
 }
 
 function hex(n: number): string {
@@ -145,11 +164,11 @@ function parseCentralDirectory(file: string, b: Buffer): ZipEntry[] {
   if (count === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff) {
     const loc = eocd - 20;
     if (loc < 0 || b.readUInt32LE(loc) !== SIG_EOCD64_LOCATOR) throw new FormatError(file, 'zip64 values without a zip64 locator');
-    const e64 = Number(b.readBigUInt64LE(loc + 8));
+    const e64 = u64(file, b, loc + 8, 'zip64 end-of-central-directory offset');
     if (e64 + 56 > b.length || b.readUInt32LE(e64) !== SIG_EOCD64) throw new FormatError(file, 'zip64 end-of-central-directory record missing');
-    count = Number(b.readBigUInt64LE(e64 + 32));
-    cdSize = Number(b.readBigUInt64LE(e64 + 40));
-    cdOffset = Number(b.readBigUInt64LE(e64 + 48));
+    count = u64(file, b, e64 + 32, 'zip64 entry count');
+    cdSize = u64(file, b, e64 + 40, 'zip64 central directory size');
+    cdOffset = u64(file, b, e64 + 48, 'zip64 central directory offset');
   }
   if (cdOffset + cdSize > b.length) {
     throw new FormatError(file, `central directory (offset ${cdOffset}, ${cdSize} bytes) lies past the end of the file (${b.length} bytes): truncated archive`);
@@ -176,11 +195,12 @@ function parseCentralDirectory(file: string, b: Buffer): ZipEntry[] {
     while (q + 4 <= extraEnd) {
       const id = b.readUInt16LE(q);
       const len = b.readUInt16LE(q + 2);
+      if (q + 4 + len > extraEnd) throw new FormatError(file, `entry "${name}": extra field 0x${id.toString(16).padStart(4, '0')} of ${len} bytes runs past the end of its ${extraLen}-byte extra data`);
       if (id === 0x0001) {
         let r = q + 4;
         const take = (): number => {
           if (r + 8 > q + 4 + len) throw new FormatError(file, `entry "${name}": short zip64 extra field`);
-          const v = Number(b.readBigUInt64LE(r));
+          const v = u64(file, b, r, `entry "${name}": zip64 value`);
           r += 8;
           return v;
         };

@@ -3,6 +3,7 @@ import { FormatError } from '../core/errors.js';
 import { Tensor } from '../engine/tensor.js';
 import type { LoadResult, Module } from '../nn/module.js';
 import type { Optimizer, OptimizerStateDict, ParamState } from '../optim/optimizer.js';
+import { setOwn } from './untrusted.js';
 import { loadSafetensors, saveSafetensors } from './safetensors.js';
 
 /** Save a module's state dict (num_batches_tracked stored as I64, as PyTorch does). */
@@ -42,12 +43,18 @@ export function loadOptimizer(path: string, opt: Optimizer): void {
   } catch (e) {
     throw new FormatError(path, `adaptlab.optimizer metadata is not JSON: ${(e as Error).message}`);
   }
+  // keys are defined, not assigned: one named __proto__ stays an ordinary key instead of replacing a prototype
   const state: Record<number, ParamState> = {};
+  const slot = (idx: number): ParamState => (state[idx] ??= {});
   for (const [name, t] of Object.entries(f.tensors)) {
     const m = /^state\.(\d+)\.(.+)$/.exec(name);
     if (!m) throw new FormatError(path, `unexpected tensor "${name}" in an optimizer checkpoint`);
-    (state[Number(m[1])] ??= {})[m[2]!] = t;
+    setOwn(slot(Number(m[1])), m[2]!, t);
   }
-  for (const [idx, sc] of Object.entries(meta.scalars ?? {})) Object.assign((state[Number(idx)] ??= {}), sc);
+  if (meta === null || typeof meta !== 'object') throw new FormatError(path, 'adaptlab.optimizer metadata is not a JSON object');
+  for (const [idx, sc] of Object.entries(meta.scalars ?? {})) {
+    if (sc === null || typeof sc !== 'object') throw new FormatError(path, `adaptlab.optimizer scalars of parameter ${idx} are not an object`);
+    for (const [k, v] of Object.entries(sc)) setOwn(slot(Number(idx)), k, v);
+  }
   opt.loadStateDict({ state, paramGroups: meta.paramGroups });
 }

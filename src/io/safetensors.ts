@@ -1,19 +1,25 @@
 // safetensors reading and writing with full header validation; writes are atomic.
-import { readFileSync, statSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { FormatError } from '../core/errors.js';
 import type { DataArray, DType } from '../core/dtype.js';
 import { Tensor } from '../engine/tensor.js';
 import { writeFileAtomic } from './atomic.js';
+import { readRegularFile } from './files.js';
+import { preview, setOwn } from './untrusted.js';
 
 /** Header length cap (100 MB), as in the reference implementation. */
 export const MAX_HEADER_BYTES = 100_000_000;
 
-const DTYPE_SIZE: Record<string, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U64: 8, U32: 4, U16: 2, U8: 1, BOOL: 1 };
+/** Item sizes by dtype name (no prototype: `"toString"` or `"__proto__"` are not dtypes). */
+const DTYPE_SIZE: Record<string, number> = Object.assign(Object.create(null) as Record<string, number>, { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U64: 8, U32: 4, U16: 2, U8: 1, BOOL: 1 });
 const READABLE = new Set(['F64', 'F32', 'F16', 'BF16', 'I64', 'I32', 'U8', 'BOOL']);
 
 export type SafetensorsDType = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'U8' | 'BOOL';
 
+/**
+ * A parsed file. Every name in the file is an own key of these records, `__proto__` included (it is defined as a
+ * property, never assigned, so it cannot replace the prototype and vanish).
+ */
 export interface SafetensorsFile {
   tensors: Record<string, Tensor>;
   /** the `__metadata__` string map */
@@ -58,20 +64,20 @@ export function parseSafetensors(buf: Uint8Array, source = '<buffer>'): Safetens
       if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new FormatError(source, '__metadata__ must be an object of strings');
       for (const [k, s] of Object.entries(v as Record<string, unknown>)) {
         if (typeof s !== 'string') throw new FormatError(source, `__metadata__["${k}"] is not a string`);
-        metadata[k] = s;
+        setOwn(metadata, k, s);
       }
       continue;
     }
     const e = v as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (typeof e !== 'object' || e === null) throw new FormatError(source, `tensor "${name}": entry is not an object`);
-    if (typeof e.dtype !== 'string' || !(e.dtype in DTYPE_SIZE)) throw new FormatError(source, `tensor "${name}": unknown dtype ${JSON.stringify(e.dtype)}`);
-    if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new FormatError(source, `tensor "${name}": invalid shape ${JSON.stringify(e.shape)}`);
+    if (typeof e.dtype !== 'string' || DTYPE_SIZE[e.dtype] === undefined) throw new FormatError(source, `tensor "${name}": unknown dtype ${preview(e.dtype)}`);
+    if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new FormatError(source, `tensor "${name}": invalid shape ${preview(e.shape)}`);
     const off = e.data_offsets;
     if (!Array.isArray(off) || off.length !== 2 || !off.every((d) => Number.isSafeInteger(d) && d >= 0) || off[0] > off[1]) {
-      throw new FormatError(source, `tensor "${name}": invalid data_offsets ${JSON.stringify(off)}`);
+      throw new FormatError(source, `tensor "${name}": invalid data_offsets ${preview(off)}`);
     }
-    const count = (e.shape as number[]).reduce((a, d) => a * d, 1);
-    const bytes = count * DTYPE_SIZE[e.dtype]!;
+    // exact while it matters: a product past 2^53 cannot match two safe-integer offsets anyway
+    const bytes = (e.shape as number[]).includes(0) ? 0 : (e.shape as number[]).reduce((a, d) => Math.min(a * d, Number.MAX_SAFE_INTEGER + 1), DTYPE_SIZE[e.dtype]!);
     if (off[1] - off[0] !== bytes) {
       throw new FormatError(source, `tensor "${name}": shape [${e.shape}] of ${e.dtype} needs ${bytes} bytes but data_offsets span ${off[1] - off[0]}`);
     }
@@ -126,22 +132,15 @@ export function parseSafetensors(buf: Uint8Array, source = '<buffer>'): Safetens
       }
       default: throw new FormatError(source, `tensor "${e.name}": dtype ${e.dtype} is not supported`);
     }
-    tensors[e.name] = new Tensor(data, e.shape, dtype);
-    storedDTypes[e.name] = e.dtype as SafetensorsDType;
+    setOwn(tensors, e.name, new Tensor(data, e.shape, dtype));
+    setOwn(storedDTypes, e.name, e.dtype as SafetensorsDType);
   }
   return { tensors, metadata, storedDTypes };
 }
 
 /** Read and validate a .safetensors file. @example const { tensors } = loadSafetensors('model.safetensors'); */
 export function loadSafetensors(path: string): SafetensorsFile {
-  let buf: Buffer;
-  try {
-    if (statSync(path).isDirectory()) throw new Error('is a directory');
-    buf = readFileSync(path);
-  } catch (e) {
-    throw new FormatError(path, `cannot read: ${(e as Error).message}`);
-  }
-  return parseSafetensors(buf, path);
+  return parseSafetensors(readRegularFile(path), path);
 }
 
 export interface SaveOptions {
@@ -173,7 +172,7 @@ export function serializeSafetensors(tensors: Record<string, Tensor> | Map<strin
     } else {
       bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
     }
-    header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + bytes.length] };
+    setOwn(header, name, { dtype, shape: t.shape, data_offsets: [offset, offset + bytes.length] });
     offset += bytes.length;
     blobs.push(bytes);
   }

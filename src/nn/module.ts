@@ -320,7 +320,7 @@ export abstract class Module<Args extends unknown[] = Tensor[], Out = Tensor> {
     const src = sd instanceof Map ? sd : new Map(Object.entries(sd));
     const own = this.stateDict();
     const missingKeys = Object.keys(own).filter((k) => !src.has(k));
-    const unexpectedKeys = [...src.keys()].filter((k) => !(k in own));
+    const unexpectedKeys = [...src.keys()].filter((k) => !Object.hasOwn(own, k));
     for (const [k, t] of Object.entries(own)) {
       const v = src.get(k);
       if (v && !shapeEq(v.shape, t.shape)) {

@@ -2,11 +2,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, normalize } from 'node:path';
-import { DownloadError, FormatError } from '../../src/core/errors.js';
+import { ArgumentError, DownloadError, FormatError } from '../../src/core/errors.js';
 import { fetchDataset, fetchFile } from '../../src/data/fetch.js';
 import { needShared, sharedData, tempDir } from './helpers.js';
 
@@ -107,6 +107,64 @@ test('fetchDataset from a local mirror of ../shared/data: real files and their r
     assert.equal(splits.length, 4);
     await assert.rejects(fetchDataset('omniglot-small', join(dir, 'x'), { mirror: `${srv.url}/corrupt` }), FormatError);
     await assert.rejects(fetchDataset('nope', dir, { mirror: srv.url }), /unknown dataset/);
+  } finally {
+    await srv.close();
+    cleanup();
+  }
+});
+
+/** A one-off 127.0.0.1 server with a custom handler. */
+async function serveWith(handler: http.RequestListener): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = http.createServer(handler);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+  };
+}
+
+test('fetchFile: a total deadline abandons a server trickling bytes and keeps the .part for a resume', async () => {
+  const srv = await serveWith((_req, res) => {
+    res.writeHead(200, { 'content-length': 1000 });
+    const t = setInterval(() => res.write('x'), 100); // never idle for the 30 s timeout, never done
+    res.on('close', () => clearInterval(t));
+  });
+  const { dir, cleanup } = tempDir();
+  try {
+    const file = { path: 'set/slow.bin', url: `${srv.url}/slow.bin`, sha256: '0'.repeat(64), bytes: 1000 };
+    const t0 = performance.now();
+    await assert.rejects(fetchFile(file, dir, { deadlineMs: 1200 }), (e: unknown) => e instanceof DownloadError && /gave up after \d+ bytes: the 1\.2 s deadline passed \(--deadline\); what arrived is kept/.test(e.message));
+    const took = performance.now() - t0;
+    assert.ok(took >= 1100 && took < 4000, `${took} ms`);
+    const part = statSync(join(dir, 'set', 'slow.bin.part')).size;
+    assert.ok(part > 0 && part < 100, `the .part keeps what arrived (${part} bytes)`);
+    await assert.rejects(fetchFile(file, dir, { deadlineMs: 0 }), ArgumentError);
+  } finally {
+    await srv.close();
+    cleanup();
+  }
+});
+
+test('data fetch: a body longer than the known size is refused and deleted; so is a longer announced length', async () => {
+  const srv = await serveWith((req, res) => {
+    if (req.url?.startsWith('/endless')) {
+      res.writeHead(200); // no content-length: a close-delimited body that does not stop
+      const chunk = Buffer.alloc(64 * 1024, 1);
+      const pump = (): void => { while (res.write(chunk)) { /* until backpressure */ } };
+      res.on('drain', pump);
+      pump();
+      return;
+    }
+    res.writeHead(200, { 'content-length': 5000 });
+    res.end(Buffer.alloc(5000));
+  });
+  const { dir, cleanup } = tempDir();
+  try {
+    const endless = { path: 'set/endless.bin', url: `${srv.url}/endless`, sha256: '0'.repeat(64), bytes: 100_000 };
+    await assert.rejects(fetchFile(endless, dir), (e: unknown) => e instanceof DownloadError && /server sent more than the 100000 bytes set\/endless\.bin has; refusing the download \(deleted\)/.test(e.message));
+    assert.ok(!existsSync(join(dir, 'set', 'endless.bin.part')), 'nothing is left behind');
+    const longer = { path: 'set/longer.bin', url: `${srv.url}/longer`, sha256: '0'.repeat(64), bytes: 4000 };
+    await assert.rejects(fetchFile(longer, dir), (e: unknown) => e instanceof DownloadError && /server announces 5000 bytes, set\/longer\.bin has 4000: wrong file, refusing it/.test(e.message));
   } finally {
     await srv.close();
     cleanup();
