@@ -22,7 +22,7 @@ p = argparse.ArgumentParser()
 p.add_argument('--tasks', required=True)
 p.add_argument('--shots', type=int, default=5)
 p.add_argument('--queries', type=int, default=10)
-p.add_argument('--steps', type=int, default=70000)
+p.add_argument('--steps', type=int, default=10**9)
 p.add_argument('--time-budget', type=float, default=float('inf'))
 p.add_argument('--meta-batch', type=int, default=25)
 p.add_argument('--alpha', type=float, default=0.01)
@@ -46,11 +46,13 @@ def mlp(w, x):
     return F.linear(F.relu(F.linear(F.relu(F.linear(x, w[0], w[1])), w[2], w[3])), w[4], w[5])
 
 
-def sample(n, k):
+def sample_tasks(n, k, q):
+    """n tasks; for each, k support and q query points of the same sinusoid."""
     a = torch.rand(n, 1, 1) * 4.9 + 0.1
     ph = torch.rand(n, 1, 1) * math.pi
-    x = torch.rand(n, k, 1) * 10 - 5
-    return x, a * torch.sin(x - ph)
+    xs = torch.rand(n, k, 1) * 10 - 5
+    xq = torch.rand(n, q, 1) * 10 - 5
+    return xs, a * torch.sin(xs - ph), xq, a * torch.sin(xq - ph)
 
 
 sx, sy = (torch.from_numpy(np.load(f'{args.tasks}-support-{v}.npy')) for v in 'xy')
@@ -73,8 +75,7 @@ def evaluate(steps=(1, 5, 10)):
 start = time.perf_counter()
 step = 0
 while step < args.steps and time.perf_counter() - start < args.time_budget:
-    xs, ys = sample(args.meta_batch, args.shots)
-    xq, yq = sample(args.meta_batch, args.queries)
+    xs, ys, xq, yq = sample_tasks(args.meta_batch, args.shots, args.queries)
     opt.zero_grad()
     total = 0
     for t in range(args.meta_batch):
