@@ -3,6 +3,7 @@ import { ArgumentError } from '../core/errors.js';
 import { tensor } from '../engine/create.js';
 import type { Rng } from '../engine/rng.js';
 import type { Tensor } from '../engine/tensor.js';
+import { rotate90 } from './transforms.js';
 
 export interface AugmentOptions {
   /** crop area as a fraction of the image (SimCLR: [0.08, 1]; smaller images usually want [0.2, 1]) */
@@ -87,28 +88,20 @@ export function augment(x: Tensor, rng: Rng, opts: AugmentOptions = {}): Tensor 
   return tensor(out, { shape: [n, c, h, w] });
 }
 
-/** Each image in its 4 rotations (0°, 90°, 180°, 270° counter-clockwise) and the rotation labels: RotNet's batch. */
+/** Each image in its 4 rotations (0°, 90°, 180°, 270° counter-clockwise, as `rotate90`) and the rotation labels: RotNet's batch. */
 export function rotationBatch(x: Tensor): { x: Tensor; y: Tensor } {
   const [n, c, h, w] = check(x);
   if (h !== w) throw new ArgumentError('rotationBatch', `images must be square to rotate, got ${h}×${w}`);
   const src = x.data as Float32Array | Float64Array;
+  const size = c * h * w;
   const out = x.dtype === 'float64' ? new Float64Array(src.length * 4) : new Float32Array(src.length * 4);
   const y = new Int32Array(n * 4);
-  const plane = h * w;
+  const img = new Float32Array(size);
   for (let i = 0; i < n; i++) {
+    img.set(src.subarray(i * size, (i + 1) * size));
     for (let r = 0; r < 4; r++) {
-      const j = i * 4 + r;
-      y[j] = r;
-      for (let k = 0; k < c; k++) {
-        const so = (i * c + k) * plane, d = (j * c + k) * plane;
-        for (let yy = 0; yy < h; yy++) {
-          for (let xx = 0; xx < w; xx++) {
-            // counter-clockwise by r quarter turns: destination (yy, xx) reads source
-            const [sy, sx] = r === 0 ? [yy, xx] : r === 1 ? [xx, w - 1 - yy] : r === 2 ? [h - 1 - yy, w - 1 - xx] : [h - 1 - xx, yy];
-            out[d + yy * w + xx] = src[so + sy * w + sx]!;
-          }
-        }
-      }
+      y[i * 4 + r] = r;
+      out.set(rotate90({ data: img, channels: c, height: h, width: w }, r).data, (i * 4 + r) * size);
     }
   }
   return { x: tensor(out, { shape: [n * 4, c, h, w] }), y: tensor(y, { shape: [n * 4] }) };

@@ -10,6 +10,7 @@ import { softmax } from '../engine/ops/reduce.js';
 import { concat, expand, oneHot, permute, reshape, sliceAxis, unsqueeze } from '../engine/ops/shape.js';
 import { withBatchNormPolicy } from '../nn/batchnorm-policy.js';
 import { causalMask } from '../nn/layers/attention.js';
+import { Sequential } from '../nn/layers/container.js';
 import { Conv1d } from '../nn/layers/conv1d.js';
 import { Linear } from '../nn/layers/linear.js';
 import { LSTM } from '../nn/layers/recurrent.js';
@@ -52,22 +53,18 @@ export class DenseBlock extends Module {
 }
 
 /** SNAIL's temporal-convolution block: dense blocks with dilations 1, 2, 4, … up to the sequence length. */
-export class TCBlock extends Module {
+export class TCBlock extends Sequential {
   readonly outChannels: number;
   constructor(inChannels: number, seqLength: number, filters: number, opts: { rng: Rng }) {
     super();
     let c = inChannels;
     const n = Math.max(1, Math.ceil(Math.log2(seqLength)));
     for (let i = 0; i < n; i++) {
-      const b = this.registerModule(String(i), new DenseBlock(c, 2 ** i, filters, opts));
+      const b = new DenseBlock(c, 2 ** i, filters, opts);
+      this.append(b);
       c = b.outChannels;
     }
     this.outChannels = c;
-  }
-  forward(x: Tensor): Tensor {
-    let h = x;
-    for (const m of this._modules.values()) h = m.call(h);
-    return h;
   }
 }
 
@@ -104,7 +101,7 @@ class BlackBoxNet extends Module<[Tensor, Tensor, Tensor], Tensor> {
       const a2 = new CausalAttentionBlock(tc1.outChannels, 256, 128, { rng: o.rng });
       const tc2 = new TCBlock(a2.outChannels, t, 128, { rng: o.rng });
       const a3 = new CausalAttentionBlock(tc2.outChannels, 512, 256, { rng: o.rng });
-      const core = new Module0([a1, tc1, a2, tc2, a3]);
+      const core = new Sequential(a1, tc1, a2, tc2, a3);
       this.registerModule('core', core);
       this.registerModule('readout', new Linear(a3.outChannels, o.ways, { rng: o.rng }));
     }
@@ -136,19 +133,6 @@ class BlackBoxNet extends Module<[Tensor, Tensor, Tensor], Tensor> {
     const h = this.o.core === 'lstm' ? (core.call(seq) as [Tensor, unknown])[0] : (core.call(seq) as Tensor);
     const last = reshape(sliceAxis(h, 1, s, s + 1), [q, h.shape[2]!]);
     return this.child('readout').call(last);
-  }
-}
-
-/** A plain chain of modules named 0, 1, … (Sequential without its single-tensor typing). */
-class Module0 extends Module {
-  constructor(ms: AnyModule[]) {
-    super();
-    ms.forEach((m, i) => this.registerModule(String(i), m));
-  }
-  forward(x: Tensor): Tensor {
-    let h = x;
-    for (const m of this._modules.values()) h = m.call(h);
-    return h;
   }
 }
 

@@ -39,7 +39,7 @@ export function loadLearner(path: string, learner: MetaLearner): Record<string, 
       if (v.shape.length !== t.shape.length || v.shape.some((d, i) => d !== t.shape[i])) {
         throw new StateDictError(`${path}: ${k} has shape [${v.shape}], the learner has [${t.shape}]`, k);
       }
-      if (v.dtype !== t.dtype && !(t.dtype === 'int32' && v.dtype === 'int32')) {
+      if (v.dtype !== t.dtype) {
         throw new StateDictError(`${path}: ${k} is ${v.dtype}, the learner has ${t.dtype}`, k);
       }
       t.data.set(v.data);

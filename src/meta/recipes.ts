@@ -3,8 +3,7 @@ import { ArgumentError } from '../core/errors.js';
 import { EpisodeSampler } from '../data/episodes.js';
 import { openDataset, type OpenOptions } from '../data/registry.js';
 import { SinusoidTasks } from '../data/tasks.js';
-import type { ClassificationDataset } from '../data/dataset.js';
-import { tensor } from '../engine/create.js';
+import { collate, type ClassificationDataset } from '../data/dataset.js';
 import { Rng } from '../engine/rng.js';
 import { Conv4 } from '../nn/models/conv4.js';
 import { MLP } from '../nn/models/mlp.js';
@@ -135,9 +134,7 @@ export function trainTaskSource(c: MetaConfig): (rng: Rng) => Task[] {
     const pool = allowed ? Array.from({ length: n }, (_, i) => i).filter((i) => allowed.has(s.dataset.labels[i]!)) : null;
     return (rng) => Array.from({ length: d.metaBatch }, () => {
       const idx = pool ? rng.choice(pool.length, 16).map((j) => pool[j]!) : rng.choice(n, 16);
-      const ep = sampler.materialize({ classes: new Int32Array(0), support: Int32Array.from(idx), query: new Int32Array(0), rotations: null });
-      const y = tensor(Int32Array.from(idx, (i) => s.dataset.labels[i]!), { shape: [idx.length] });
-      return { support: { x: ep.support.x, y }, query: ep.query };
+      return { support: collate(s.dataset, idx), query: collate(s.dataset, []) }; // base-class labels as they are
     });
   }
   return (rng) => Array.from({ length: d.metaBatch }, () => sampler.sample(rng));

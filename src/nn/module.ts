@@ -266,8 +266,7 @@ export abstract class Module<Args extends unknown[] = Tensor[], Out = Tensor> {
       if (!t || !isFloat(t.dtype) || t.dtype === dtype) return t;
       let c = done.get(t);
       if (!c) {
-        c = noGrad(() => cast(t, dtype));
-        if (c === t || c.data === t.data) c = noGrad(() => cast(cast(t, dtype), dtype));
+        c = noGrad(() => cast(t, dtype)); // a fresh tensor: t's dtype differs
         c.name = t.name;
         if (t.requiresGrad) c.requiresGrad = true;
         done.set(t, c);

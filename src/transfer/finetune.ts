@@ -122,7 +122,8 @@ export function fineTune(o: FineTuneOptions): FineTuneResult {
   const bn = batchNormParamNames(net);
   const isHead = (n: string): boolean => inModules(n, headBlock.modules);
   const blockIndex = (n: string): number => blocks.findIndex((b) => inModules(n, b.modules));
-  const theta0 = new Map(net.namedParameters().map(([n, p]) => [n, p.detach().clone()]));
+  // L2-SP's anchor: the pre-trained values of the shared tensors (no copy for other strategies)
+  const theta0 = s.kind === 'l2-sp' ? new Map(net.namedParameters().filter(([n]) => !isHead(n)).map(([n, p]) => [n, p.detach().clone()])) : new Map<string, Tensor>();
 
   /** which parameters train in a given stage/epoch (the requires-grad switch) */
   const trainable = (n: string, stage: 'lp' | 'ft', epoch: number): boolean => {
@@ -187,7 +188,7 @@ export function fineTune(o: FineTuneOptions): FineTuneResult {
           let l = crossEntropy(forward(b.x), b.y);
           if (s.kind === 'l2-sp' && stage === 'ft') {
             for (const [name, p0] of theta0) {
-              if (isHead(name) || !net.getParameter(name).requiresGrad) continue;
+              if (!net.getParameter(name).requiresGrad) continue;
               const d = sub(net.getParameter(name), p0);
               l = add(l, mul(sum(mul(d, d)), s.lambda / 2));
             }
