@@ -2,7 +2,6 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import cliProgress from 'cli-progress';
 import { backendInfo } from '../backend/index.js';
 import { packageVersion } from '../core/package.js';
 import { FormatError } from '../core/errors.js';
@@ -14,6 +13,7 @@ import { latestCheckpoint, metaTrainAsync } from '../meta/train.js';
 import { UsageError, type Command } from './command.js';
 import { applyBackendFlags, BACKEND_FLAGS, parseIntFlag } from './flags.js';
 import { bold, log, printJson, table } from './output.js';
+import { progressBar } from './progress.js';
 
 const DATASETS = ['omniglot', 'sinusoid', 'mnist', 'fashion-mnist'];
 
@@ -130,10 +130,7 @@ export const metaTrainCommand: Command = {
     process.on('SIGTERM', onSignal);
     const metricsPath = join(out, 'metrics.jsonl');
     const quiet = values.json === true;
-    const bar = !quiet && process.stderr.isTTY ? new cliProgress.SingleBar({
-      format: `${method} {bar} {percentage}% | step {value}/{total} | ETA {eta_formatted} | loss {loss} | acc {acc}`,
-      stream: process.stderr, hideCursor: true,
-    }, cliProgress.Presets.shades_classic) : null;
+    const bar = progressBar(`${method} steps`, ['loss', 'acc'], { quiet });
     const total = steps ?? 0;
     bar?.start(total || 1, 0, { loss: '-', acc: '-' });
     let lastLog = 0;

@@ -17,6 +17,7 @@ import { parseStrategy, STRATEGY_SYNTAX } from '../transfer/strategies.js';
 import { UsageError, type Command } from './command.js';
 import { applyBackendFlags, BACKEND_FLAGS, parseIntFlag } from './flags.js';
 import { bold, log, printJson, table } from './output.js';
+import { progressBar } from './progress.js';
 
 function splits(name: string, dataDir: string | undefined): { train: ClassificationDataset; test: ClassificationDataset } {
   const opts: OpenOptions = dataDir ? { dataDir: resolve(dataDir) } : {};
@@ -103,6 +104,10 @@ export const pretrainCommand: Command = {
     writeFileAtomic(join(out, 'config.json'), `${JSON.stringify({ command, dataset: values.dataset, classes: values.classes ?? null, objective, model: spec, seed, adaptlab: packageVersion(), backend: info.name, created: new Date().toISOString() }, null, 2)}\n`);
     const metrics = join(out, 'metrics.jsonl');
     let lastLog = 0;
+    const bar = progressBar(`pretrain ${objective}`, ['loss'], { quiet: values.json === true });
+    const budget = values['time-budget'] !== undefined ? Number(values['time-budget']) : null;
+    const perEpoch = Math.ceil(train.length / Number(values['batch-size'] ?? (objective === 'rotation' ? 32 : 64)));
+    bar?.start(budget !== null ? Math.ceil(budget) : epochs! * perEpoch, 0, { loss: '-' });
     const r = pretrain({
       model, objective, data: train, rng: new Rng(seed).fork('pretrain'), ...(epochs !== undefined ? { epochs } : {}),
       ...(values['time-budget'] !== undefined ? { timeBudget: positive('time-budget', values['time-budget'])! } : {}),
@@ -110,12 +115,14 @@ export const pretrainCommand: Command = {
       ...(values.lr !== undefined ? { lr: positive('lr', values.lr)! } : {}),
       onStep: ({ step, epoch, loss, seconds }) => {
         appendFileSync(metrics, `${JSON.stringify({ step, epoch, loss, seconds })}\n`);
-        if (!values.json && seconds - lastLog >= 5) {
+        if (bar) bar.update(budget !== null ? Math.min(Math.floor(seconds), Math.ceil(budget)) : step, { loss: loss.toFixed(4) });
+        else if (!values.json && seconds - lastLog >= 5) {
           lastLog = seconds;
           log(`pretrain ${objective}: epoch ${epoch + 1}${epochs ? `/${epochs}` : ''}, step ${step}, loss ${loss.toFixed(4)} (${seconds.toFixed(0)} s)`);
         }
       },
     });
+    bar?.stop();
     const path = join(out, 'model.safetensors');
     saveSourceCheckpoint(path, model, spec, { command, objective, dataset: values.dataset, classes: values.classes ?? null, seed, epochs: r.epochs, steps: r.steps });
     const summary = { checkpoint: path, objective, model: kind, dataset: values.dataset, classes: train.classes.length, epochs: r.epochs, steps: r.steps, seconds: r.seconds, losses: r.losses };
@@ -171,10 +178,17 @@ export const finetuneCommand: Command = {
     const epochs = parseIntFlag('epochs', values.epochs, 1) ?? 15;
     const testSize = parseIntFlag('test-size', values['test-size'], 1);
     const start = performance.now();
+    const bar = progressBar(`finetune ${values.strategy}`, ['val'], { quiet: values.json === true });
+    bar?.start(seeds * (lrGrid ?? [1e-2, 1e-3, 1e-4]).length, 0, { val: '-' });
+    let runs = 0;
     const r = runProtocol({
       model, strategy, ...t, trainSize, seeds, epochs, seed, ...(lrGrid ? { lrGrid } : {}), ...(testSize ? { testSize } : {}),
-      onRun: ({ seed: s, lr, val }) => { if (!values.json) log(`finetune ${values.strategy}: seed ${s}, lr ${lr}: validation accuracy ${(100 * val).toFixed(2)}%`); },
+      onRun: ({ seed: s, lr, val }) => {
+        if (bar) bar.update(++runs, { val: `${(100 * val).toFixed(2)}% (seed ${s}, lr ${lr})` });
+        else if (!values.json) log(`finetune ${values.strategy}: seed ${s}, lr ${lr}: validation accuracy ${(100 * val).toFixed(2)}%`);
+      },
     });
+    bar?.stop();
     const report = {
       strategy: r.strategy, shift: formatShift(shift), target: values.target, source: spec, trainSize, lr: r.lr, grid: r.grid,
       perSeed: r.perSeed, id: r.id, ood: r.ood, seconds: (performance.now() - start) / 1000,
@@ -224,7 +238,11 @@ export const estimateCommand: Command = {
       const selfSupervised = provenance['objective'] !== undefined && provenance['objective'] !== 'supervised';
       return { name: p, model, ...(selfSupervised ? { head: null } : {}) };
     });
-    const rows = scoreCheckpoints(sources, target, { metrics });
+    const bar = progressBar('estimate', ['source'], { quiet: values.json === true });
+    bar?.start(sources.length * Math.ceil(size / 256), 0, { source: '-' });
+    let done = 0;
+    const rows = scoreCheckpoints(sources, target, { metrics, batchSize: 256, onProgress: ({ source }) => bar?.update(++done, { source }) });
+    bar?.stop();
     if (values.json) printJson({ target: values.target, shift: formatShift(shift), examples: size, rows });
     else process.stdout.write(`${table(['checkpoint', ...metrics], rows.map((r) => [r.name, ...metrics.map((m) => (r[m] === null || r[m] === undefined ? '-' : (r[m] as number).toFixed(4)))]))}\n`);
     return 0;

@@ -136,8 +136,9 @@ export function runProtocol(o: ProtocolOptions): ProtocolResult {
   const seeds = o.seeds ?? 3, base = o.seed ?? 0;
   const valSize = o.valSize ?? Math.min(500, Math.max(50, o.trainSize));
   const evalRng = new Rng(base).fork('test');
-  const test = sampleData(o.test, Math.min(o.testSize ?? o.test.length, o.test.length), evalRng.fork('id')).data;
-  const ood = o.ood ? sampleData(o.ood, Math.min(o.testSize ?? o.ood.length, o.ood.length), evalRng.fork('ood')).data : null;
+  // the same draw for both sets: where the OOD set is the test set shifted (none, corruption), ID and OOD score the same examples
+  const test = sampleData(o.test, Math.min(o.testSize ?? o.test.length, o.test.length), evalRng.fork('examples')).data;
+  const ood = o.ood ? sampleData(o.ood, Math.min(o.testSize ?? o.ood.length, o.ood.length), evalRng.fork('examples')).data : null;
   const runs = new Map<number, { seed: number; val: number; id: number; ood: number | null }[]>();
   for (let s = 0; s < seeds; s++) {
     const rng = new Rng(base + s);
