@@ -36,6 +36,32 @@ function splits(name: string, dataDir: string | undefined): { train: Classificat
   }
 }
 
+/**
+ * The target of `finetune` and `estimate`: for Omniglot, the evaluation alphabets (characters no background
+ * pre-training saw), 15 of each character's 20 drawings for training and 5 for testing; otherwise `splits()`.
+ */
+function targetSplits(name: string, dataDir: string | undefined): { train: ClassificationDataset; test: ClassificationDataset } {
+  const ds = openDataset(name, dataDir ? { dataDir: resolve(dataDir) } : {});
+  if (ds.format !== 'omniglot') return splits(name, dataDir);
+  const ev = ds.split('evaluation').dataset;
+  const seen = new Int32Array(ev.classes.length);
+  const tr: number[] = [], te: number[] = [];
+  for (let i = 0; i < ev.length; i++) (seen[ev.labels[i]!]!++ < 15 ? tr : te).push(i);
+  const view = (idx: number[]): ClassificationDataset => new IndexedView(ev, Int32Array.from(idx), Int32Array.from(idx, (i) => ev.labels[i]!), ev.classes, (img) => img);
+  return { train: view(tr), test: view(te) };
+}
+
+/** Class ids of the named (or 0-based numbered) Omniglot alphabets in a split whose class names are `Alphabet/characterNN`. */
+function alphabetClasses(ds: ClassificationDataset, spec: string): number[] {
+  const names = [...new Set(ds.classes.map((c) => c.split('/')[0]!))];
+  const picked = spec.split(',').map((a) => a.trim()).filter(Boolean).map((a) => {
+    if (/^\d+$/.test(a) && Number(a) < names.length) return names[Number(a)]!;
+    if (names.includes(a)) return a;
+    throw new UsageError(`--alphabets: unknown alphabet "${a}" (0..${names.length - 1} or one of: ${names.join(', ')})`);
+  });
+  return ds.classes.flatMap((c, k) => (picked.includes(c.split('/')[0]!) ? [k] : []));
+}
+
 function positive(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
@@ -64,9 +90,12 @@ export const pretrainCommand: Command = {
   summary: 'pre-train a source model (supervised, rotation prediction or SimCLR) into a checkpoint',
   usage: [
     'adaptlab pretrain --dataset D [--classes LIST] [--objective supervised|rotation|simclr] [--model conv4|resnet|mlp]',
-    '         [--epochs E | --time-budget SECONDS] [--seed S] --out DIR [--json] [--batch-size B] [--lr A] [--data-dir D]',
+    '         [--epochs E | --time-budget SECONDS] [--seed S] --out DIR [--json] [--steps N] [--alphabets LIST]',
+    '         [--batch-size B] [--lr A] [--data-dir D]',
     '',
-    'D: mnist, fashion-mnist, omniglot (its background alphabets) or a path. --classes keeps those class ids (e.g. 0,1,2,3,4).',
+    'D: mnist, fashion-mnist, omniglot (its background alphabets) or a path. --classes keeps those class ids (e.g. 0,1,2,3,4);',
+    '--alphabets (omniglot) keeps those alphabets, by name or 0-based number. --epochs 0 saves the random initialisation',
+    '(the "no pre-training" baseline); --steps N stops after N optimiser steps (equal compute for sources of different sizes).',
     'Writes DIR/model.safetensors (weights, architecture and provenance), config.json, metrics.jsonl, summary.json.',
   ].join('\n'),
   async run(argv) {
@@ -75,7 +104,7 @@ export const pretrainCommand: Command = {
       options: {
         dataset: { type: 'string' }, classes: { type: 'string' }, objective: { type: 'string' }, model: { type: 'string' }, epochs: { type: 'string' },
         'time-budget': { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, 'batch-size': { type: 'string' },
-        lr: { type: 'string' }, 'data-dir': { type: 'string' }, ...BACKEND_FLAGS,
+        lr: { type: 'string' }, 'data-dir': { type: 'string' }, steps: { type: 'string' }, alphabets: { type: 'string' }, ...BACKEND_FLAGS,
       },
     });
     applyBackendFlags(values);
@@ -86,13 +115,19 @@ export const pretrainCommand: Command = {
     const kind = (values.model ?? 'conv4') as ModelSpec['kind'];
     if (!['conv4', 'resnet', 'mlp'].includes(kind)) throw new UsageError(`--model must be conv4, resnet or mlp, got "${kind}"`);
     if (values.epochs !== undefined && values['time-budget'] !== undefined) throw new UsageError('give --epochs or --time-budget, not both');
-    const epochs = parseIntFlag('epochs', values.epochs, 1) ?? (values['time-budget'] === undefined ? 5 : undefined);
+    if (values.steps !== undefined && values['time-budget'] !== undefined) throw new UsageError('give --steps or --time-budget, not both');
+    const maxSteps = parseIntFlag('steps', values.steps, 1);
+    const epochs = parseIntFlag('epochs', values.epochs, 0) ?? (values['time-budget'] === undefined && maxSteps === undefined ? 5 : undefined);
     const seed = seedOf(values.seed);
     let { train } = splits(values.dataset, values['data-dir']);
     if (values.classes) {
       const ids = values.classes.split(',').map((s) => Number(s));
       if (ids.some((k) => !Number.isInteger(k) || k < 0 || k >= train.classes.length)) throw new UsageError(`--classes must be class ids in 0..${train.classes.length - 1}, got "${values.classes}"`);
       train = subsetClasses(train, ids);
+    }
+    if (values.alphabets) {
+      if (values.classes) throw new UsageError('give --classes or --alphabets, not both');
+      train = subsetClasses(train, alphabetClasses(train, values.alphabets));
     }
     const [c, h] = train.imageShape;
     const spec: ModelSpec = { kind, inChannels: c, imageSize: h, numClasses: objective === 'rotation' ? 4 : train.classes.length };
@@ -107,9 +142,9 @@ export const pretrainCommand: Command = {
     const bar = progressBar(`pretrain ${objective}`, ['loss'], { quiet: values.json === true });
     const budget = values['time-budget'] !== undefined ? Number(values['time-budget']) : null;
     const perEpoch = Math.ceil(train.length / Number(values['batch-size'] ?? (objective === 'rotation' ? 32 : 64)));
-    bar?.start(budget !== null ? Math.ceil(budget) : epochs! * perEpoch, 0, { loss: '-' });
+    bar?.start(budget !== null ? Math.ceil(budget) : maxSteps !== undefined ? (epochs !== undefined ? Math.min(maxSteps, epochs * perEpoch) : maxSteps) : epochs! * perEpoch, 0, { loss: '-' });
     const r = pretrain({
-      model, objective, data: train, rng: new Rng(seed).fork('pretrain'), ...(epochs !== undefined ? { epochs } : {}),
+      model, objective, data: train, rng: new Rng(seed).fork('pretrain'), ...(epochs !== undefined ? { epochs } : {}), ...(maxSteps !== undefined ? { steps: maxSteps } : {}),
       ...(values['time-budget'] !== undefined ? { timeBudget: positive('time-budget', values['time-budget'])! } : {}),
       ...(values['batch-size'] !== undefined ? { batchSize: parseIntFlag('batch-size', values['batch-size'], 1)! } : {}),
       ...(values.lr !== undefined ? { lr: positive('lr', values.lr)! } : {}),
@@ -148,6 +183,7 @@ export const finetuneCommand: Command = {
     '         [--train-size N | --shots K] [--epochs E] [--lr-grid a,b,c] [--seeds N] [--out DIR] [--json] [--data-dir D]',
     '',
     'CHECKPOINT: a pretrain run directory or its model.safetensors. The target\'s training split gives N labelled examples',
+    '(Omniglot as a target: its evaluation alphabets, 15 drawings of each character for training and 5 for testing)',
     '(or K per class) and a validation set for choosing the lr; ID accuracy is on the shifted test split, OOD on the other side',
     '(clean test for a corruption, corrupted test for none, the source sub-classes for subpopulation).',
   ].join('\n'),
@@ -169,7 +205,7 @@ export const finetuneCommand: Command = {
     const strategy = asUsage(() => parseStrategy(values.strategy!, model));
     const shift = asUsage(() => parseShift(values.shift ?? 'none'));
     const seed = seedOf(values.seed);
-    const { train, test } = splits(values.target, values['data-dir']);
+    const { train, test } = targetSplits(values.target, values['data-dir']);
     const t = targetTask(train, test, shift, seed);
     const shots = parseIntFlag('shots', values.shots, 1);
     const trainSize = shots !== undefined ? shots * t.numClasses : parseIntFlag('train-size', values['train-size'], 1) ?? 1000;
@@ -224,7 +260,7 @@ export const estimateCommand: Command = {
     for (const m of metrics) if (!TRANSFERABILITY_METRICS.includes(m)) throw new UsageError(`--metric: unknown "${m}" (${TRANSFERABILITY_METRICS.join(', ')})`);
     const shift = asUsage(() => parseShift(values.shift ?? 'none'));
     const seed = seedOf(values.seed);
-    const { train, test } = splits(values.target, values['data-dir']);
+    const { train, test } = targetSplits(values.target, values['data-dir']);
     const t = targetTask(train, test, shift, seed);
     const size = Math.min(parseIntFlag('size', values.size, 2) ?? 1000, t.train.length);
     const pick = new Rng(seed).fork('estimate').choice(t.train.length, size);

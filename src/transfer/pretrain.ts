@@ -31,6 +31,8 @@ export interface PretrainOptions {
   data: ClassificationDataset;
   rng: Rng;
   epochs?: number;
+  /** stop after this many optimiser steps (an equal-compute budget across datasets of different sizes) */
+  steps?: number;
   /** stop after this many seconds (checked between batches) */
   timeBudget?: number;
   batchSize?: number;
@@ -81,7 +83,7 @@ export function ntXent(z1: Tensor, z2: Tensor, temperature: number): Tensor {
  * @example const { model } = pretrain({ model: new Conv4({ rng, numClasses: 4 }), objective: 'rotation', data, rng, epochs: 10 });
  */
 export function pretrain(o: PretrainOptions): PretrainResult {
-  if (o.epochs === undefined && o.timeBudget === undefined) throw new ArgumentError('pretrain', 'give epochs or a time budget');
+  if (o.epochs === undefined && o.timeBudget === undefined && o.steps === undefined) throw new ArgumentError('pretrain', 'give epochs, steps or a time budget');
   const now = o.now ?? (() => performance.now() / 1000);
   const batchSize = o.batchSize ?? (o.objective === 'rotation' ? 32 : 64);
   const model = o.model;
@@ -98,7 +100,8 @@ export function pretrain(o: PretrainOptions): PretrainResult {
   const losses: number[] = [];
   let step = 0, epoch = 0;
   const maxEpochs = o.epochs ?? Infinity;
-  const out = (): boolean => o.timeBudget !== undefined && now() - start >= o.timeBudget;
+  const maxSteps = o.steps ?? Infinity;
+  const out = (): boolean => step >= maxSteps || (o.timeBudget !== undefined && now() - start >= o.timeBudget);
   while (epoch < maxEpochs && !out()) {
     const rng = o.rng.fork(`epoch/${epoch}`);
     let total = 0, count = 0;
