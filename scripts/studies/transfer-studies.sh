@@ -9,7 +9,7 @@ OUT=${1:?usage: transfer-studies.sh OUT DATA_DIR [STUDY...]}
 DATA=${2:?usage: transfer-studies.sh OUT DATA_DIR [STUDY...]}
 shift 2
 STUDIES=${*:-surgical lpft labelfree transferability}
-ADAPTLAB="node $(cd "$(dirname "$0")/../.." && pwd)/bin/adaptlab.js"
+ADAPTLAB="node ${ADAPTLAB_BIN:-$(cd "$(dirname "$0")/../.." && pwd)/bin/adaptlab.js}"
 mkdir -p "$OUT"
 
 # run NAME ARGS...: skip when OUT/NAME.json exists (the script resumes), else run, time and record the command
