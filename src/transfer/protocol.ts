@@ -112,6 +112,8 @@ export interface ProtocolOptions {
   epochs?: number;
   batchSize?: number;
   batchNorm?: 'eval' | 'train';
+  /** a fresh head even when the target has as many classes as the source (a different label space) */
+  newHead?: boolean;
   seed?: number;
   onRun?: (info: { seed: number; lr: number; val: number }) => void;
 }
@@ -145,7 +147,7 @@ export function runProtocol(o: ProtocolOptions): ProtocolResult {
     const tr = sampleData(o.train, o.trainSize, rng.fork('train'));
     const val = sampleData(o.train, valSize, rng.fork('val'), new Set(tr.indices)).data;
     for (const lr of grid) {
-      const { model } = fineTune({ model: o.model, strategy: o.strategy, train: tr.data, numClasses: o.numClasses, rng: rng.fork('finetune'), lr, epochs: o.epochs ?? 15, batchSize: o.batchSize ?? 64, batchNorm: o.batchNorm ?? 'eval' });
+      const { model } = fineTune({ model: o.model, strategy: o.strategy, train: tr.data, numClasses: o.numClasses, rng: rng.fork('finetune'), lr, epochs: o.epochs ?? 15, batchSize: o.batchSize ?? 64, batchNorm: o.batchNorm ?? 'eval', ...(o.newHead !== undefined ? { newHead: o.newHead } : {}) });
       const v = accuracyOf(model, val);
       o.onRun?.({ seed: base + s, lr, val: v });
       const row = { seed: base + s, val: v, id: accuracyOf(model, test), ood: ood ? accuracyOf(model, ood) : null };
