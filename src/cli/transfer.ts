@@ -5,8 +5,8 @@ import { parseArgs } from 'node:util';
 import { backendInfo } from '../backend/index.js';
 import { ArgumentError } from '../core/errors.js';
 import { packageVersion } from '../core/package.js';
-import { IndexedView, subsetClasses, type ClassificationDataset } from '../data/dataset.js';
-import { openDataset, type OpenOptions } from '../data/registry.js';
+import { subsetClasses, type ClassificationDataset } from '../data/dataset.js';
+import { trainTestSplits } from '../data/registry.js';
 import { Rng } from '../engine/rng.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { buildSourceModel, loadSourceCheckpoint, saveSourceCheckpoint, type ModelSpec } from '../transfer/checkpoint.js';
@@ -20,20 +20,7 @@ import { bold, log, printJson, table } from './output.js';
 import { progressBar } from './progress.js';
 
 function splits(name: string, dataDir: string | undefined): { train: ClassificationDataset; test: ClassificationDataset } {
-  const opts: OpenOptions = dataDir ? { dataDir: resolve(dataDir) } : {};
-  const ds = openDataset(name, opts);
-  if (ds.format === 'omniglot') return { train: ds.split('background').dataset, test: ds.split('evaluation').dataset };
-  const test = ds.split('test').dataset;
-  try {
-    return { train: ds.split('train').dataset, test };
-  } catch {
-    // the embedded MNIST package has only the 10,000 test digits: even indices train, odd ones test
-    const half = (parity: number): ClassificationDataset => {
-      const idx = Int32Array.from({ length: Math.floor((test.length + 1 - parity) / 2) }, (_, k) => 2 * k + parity);
-      return new IndexedView(test, idx, Int32Array.from(idx, (i) => test.labels[i]!), test.classes, (img) => img);
-    };
-    return { train: half(0), test: half(1) };
-  }
+  return trainTestSplits(name, dataDir ? { dataDir: resolve(dataDir) } : {});
 }
 
 function positive(name: string, v: string | undefined): number | undefined {

