@@ -13,3 +13,5 @@ export * as meta from './meta/index.js';
 export * from './meta/index.js';
 export * as transfer from './transfer/index.js';
 export * from './transfer/index.js';
+export * as multitask from './multitask/index.js';
+export * from './multitask/index.js';
