@@ -15,3 +15,5 @@ export * as transfer from './transfer/index.js';
 export * from './transfer/index.js';
 export * as multitask from './multitask/index.js';
 export * from './multitask/index.js';
+export * as experiments from './experiments/index.js';
+export * from './experiments/index.js';
