@@ -97,7 +97,8 @@ export interface MultitaskStudyReport {
 }
 
 /**
- * Run the study the lecture contrasts, per seed on the same data draw:
+ * Run the study the lecture contrasts, per seed on the same data draw and the same trunk initialisation
+ * (`Rng(seed).fork('init')` for every joint and single-task model):
  * - single-task baselines: each task alone (the trunk with one head, uniform weighting), with the same budget —
  *   `epochs` passes over the task's own training set, or `timeBudget` seconds;
  * - each weighting method: all tasks jointly with that budget (epochs over the union of the training sets);
