@@ -54,6 +54,9 @@ describe('adaptlab multitask', () => {
       const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
       assert.ok(lines.some((l) => l.run === 'mtl:pcgrad' && l.losses.length === 2));
       assert.equal(lines.filter((l) => l.accuracy).length, 2 * 4); // per seed: 2 baselines, 2 methods
+      const again = run(['multitask', '--tasks', 'mnist', '--epochs', '1', '--out', out]);
+      assert.equal(again.code, 2, 'a second run into the same directory is refused');
+      assert.match(again.err, /already holds a run/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

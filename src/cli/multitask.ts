@@ -1,5 +1,6 @@
 // `adaptlab multitask`: tasks trained jointly under weighting methods, against single-task baselines (Δ_MTL) and, optionally, transfer.
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ArgumentError } from '../core/errors.js';
 import { runMultitaskStudy, type MultitaskStudyReport, type SeedSummary } from '../experiments/multitask-study.js';
@@ -76,7 +77,7 @@ export const multitaskCommand: Command = {
     'draw for every seed). Seeds are S, S+1, …, S+N−1 (--seed S, default 0; --seeds N, default 3).',
     'JSON: {tasks, seeds, budget, baselines, weighting, perTask, average, deltaMtl, methods, transfer}; accuracies and',
     'deltaMtl are fractions with {mean, ci95, perSeed}; the top-level weighting/perTask/average/deltaMtl are those of',
-    'the first --weighting, `methods` lists every one. With --out DIR: config.json, metrics.jsonl, summary.json.',
+    'the first --weighting, `methods` lists every one. --out DIR (a new directory) gets config.json, metrics.jsonl, summary.json.',
   ].join('\n'),
   async run(argv) {
     const { values } = parseArgs({
@@ -116,6 +117,7 @@ export const multitaskCommand: Command = {
     const lr = positive('lr', values.lr);
     const dataDir = values['data-dir'] ? resolve(values['data-dir']) : undefined;
     const quiet = values.json === true;
+    if (values.out && existsSync(join(resolve(values.out), 'config.json'))) throw new UsageError(`--out ${values.out} already holds a run (config.json); choose a new directory`);
 
     const runsPerSeed = tasks.length + weightings.length + (transfer.length ? 1 + transfer.length * (tasks.length - 1) : 0);
     const bar = progressBar('multitask', ['run', 'step'], { quiet });
