@@ -7,12 +7,13 @@ import { bench } from './bench.js';
 import { data } from './data.js';
 import { doctor } from './doctor.js';
 import { metaTestCommand, metaTrainCommand } from './meta.js';
+import { multitaskCommand } from './multitask.js';
 import { estimateCommand, finetuneCommand, pretrainCommand } from './transfer.js';
 import { lectureCommand } from './lecture.js';
 import { bold } from './output.js';
 import { packageVersion } from '../core/package.js';
 
-export const COMMANDS: Command[] = [lectureCommand, doctor, bench, data, metaTrainCommand, metaTestCommand, pretrainCommand, finetuneCommand, estimateCommand];
+export const COMMANDS: Command[] = [lectureCommand, doctor, bench, data, metaTrainCommand, metaTestCommand, pretrainCommand, finetuneCommand, estimateCommand, multitaskCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

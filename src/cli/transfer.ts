@@ -6,7 +6,7 @@ import { backendInfo } from '../backend/index.js';
 import { ArgumentError } from '../core/errors.js';
 import { packageVersion } from '../core/package.js';
 import { IndexedView, subsetClasses, type ClassificationDataset } from '../data/dataset.js';
-import { openDataset, trainTestSplits, type OpenOptions } from '../data/registry.js';
+import { openDataset, trainTestSplits } from '../data/registry.js';
 import { Rng } from '../engine/rng.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { buildSourceModel, loadSourceCheckpoint, saveSourceCheckpoint, type ModelSpec } from '../transfer/checkpoint.js';
@@ -20,10 +20,7 @@ import { bold, log, printJson, table } from './output.js';
 import { progressBar } from './progress.js';
 
 function splits(name: string, dataDir: string | undefined): { train: ClassificationDataset; test: ClassificationDataset } {
-  const opts: OpenOptions = dataDir ? { dataDir: resolve(dataDir) } : {};
-  const ds = openDataset(name, opts);
-  if (ds.format === 'omniglot') return { train: ds.split('background').dataset, test: ds.split('evaluation').dataset };
-  return trainTestSplits(ds);
+  return trainTestSplits(name, dataDir ? { dataDir: resolve(dataDir) } : {});
 }
 
 /**

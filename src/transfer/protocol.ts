@@ -2,6 +2,7 @@
 import { ArgumentError } from '../core/errors.js';
 import { CORRUPTIONS, corruptDataset, type Corruption, type Severity } from '../data/corruptions.js';
 import { collate, IndexedView, type ClassificationDataset } from '../data/dataset.js';
+import { FASHION_MNIST_SUPERCLASSES } from '../data/mnist.js';
 import { holdOutSubclasses, permuteLabels } from '../data/shifts.js';
 import { Rng } from '../engine/rng.js';
 import type { AnyModule } from '../nn/module.js';
@@ -32,7 +33,7 @@ export function formatShift(s: Shift): string {
 }
 
 /** Superclasses of a 10-class dataset for the subpopulation shift (Fashion-MNIST: tops, footwear, other; digits: parity-free thirds). */
-const FASHION_GROUPS = Int32Array.from([0, 2, 0, 2, 0, 1, 0, 1, 2, 1]); // T-shirt, Trouser, Pullover, Dress, Coat, Sandal, Shirt, Sneaker, Bag, Ankle boot
+const FASHION_GROUPS = Int32Array.from(FASHION_MNIST_SUPERCLASSES.groupOf);
 const DIGIT_GROUPS = Int32Array.from([0, 0, 0, 1, 1, 1, 2, 2, 2, 2]);
 
 /**
