@@ -29,7 +29,7 @@ surgical)
   for shift in corruption:gaussian_noise:5 label-permutation subpopulation; do
     for strat in surgical:block1 surgical:block2 surgical:block3 surgical:block4 surgical:head full; do
       run "surgical_${shift//:/-}_${strat//:/-}" finetune "$OUT/src-fmnist" --target fashion-mnist --shift "$shift" --strategy "$strat" \
-        --train-size 1000 --epochs 5 --seeds 3 --test-size 2000
+        --train-size 1000 --epochs 5 --seeds 3 --test-size 2000 --lr-grid 1e-2,1e-3
     done
   done ;;
 lpft)
