@@ -21,7 +21,7 @@ describe('spearman', () => {
 });
 
 describe('adaptlab lecture --quick', () => {
-  it('runs every study on the embedded digits and writes a run directory whose summary holds sections (a), (b), (d), (e)', () => {
+  it('runs every study on the embedded digits and writes a run directory whose summary holds sections (a)–(e)', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'adaptlab-lecture-')), 'run');
     try {
       const r = spawnSync(process.execPath, [repoPath('bin', 'adaptlab.js'), 'lecture', '--quick', '--out', out, '--json'], {
@@ -35,6 +35,8 @@ describe('adaptlab lecture --quick', () => {
       assert.ok(summary.designChoices.rows.every((x: { id: { mean: number } }) => inUnit(x.id)));
       assert.equal(summary.surgical.cells.length, summary.surgical.shifts.length * (summary.surgical.blocks.length + 1));
       assert.deepEqual(Object.keys(summary.surgical.best).sort(), [...summary.surgical.shifts].sort());
+      assert.deepEqual(summary.multitask.regimes[0].rows.map((x: { method: string }) => x.method), ['single-task', 'joint (uniform)', 'transfer (full)', 'transfer (lp-ft)']);
+      assert.ok(summary.multitask.regimes[0].rows.every((x: { target: { mean: number } }) => inUnit(x.target)));
       assert.equal(summary.shots.rows.length, 4 * summary.shots.shots.length + 1);
       assert.ok(summary.shots.rows.every((x: { accuracy: { mean: number } }) => inUnit(x.accuracy)));
       assert.ok(summary.transferability.rows.length >= 5);

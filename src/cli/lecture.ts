@@ -12,6 +12,7 @@ import { progressBar } from './progress.js';
 const STAGES: Record<LectureProgress['stage'], string> = {
   'design-choices': '(a) design choices',
   surgical: '(b) surgical fine-tuning',
+  multitask: '(c) multi-task vs transfer',
   shots: '(d) accuracy vs shots',
   transferability: '(e) transferability',
 };
@@ -26,6 +27,10 @@ export function lectureTables(r: LectureResult): string {
   out.push('', bold(`(b) surgical fine-tuning on ${r.surgical.dataset}: ID accuracy % per tuned block and shift`));
   const strategies = [...new Set(r.surgical.cells.map((c) => c.strategy))];
   out.push(table(['shift', ...strategies, 'best'], r.surgical.shifts.map((s) => [s, ...strategies.map((st) => pct(r.surgical.cells.find((c) => c.shift === s && c.strategy === st)!.id)), r.surgical.best[s]!])));
+  for (const g of r.multitask.regimes) {
+    out.push('', bold(`(c) multi-task vs transfer: ${r.multitask.tasks[0]} (${g.trainSizes[0]} examples) and ${r.multitask.tasks[1]} (${g.trainSizes[1]}), ${g.name}: accuracy %`));
+    out.push(table(['method', 'target (5–9)', 'source (0–4)', 'seconds'], g.rows.map((x) => [x.method, pct(x.target), pct(x.source), x.seconds.toFixed(1)])));
+  }
   out.push('', bold(`(d) ${r.shots.ways}-way accuracy % on new classes vs labelled examples per class (${r.shots.episodes} episodes)`));
   const methods = [...new Set(r.shots.rows.map((x) => x.method))];
   const ks = [...r.shots.shots, 'all' as const];
@@ -47,7 +52,7 @@ export const lectureCommand: Command = {
     '',
     'Runs the studies of the transfer-learning lecture on the embedded MNIST digits (Fashion-MNIST too for the surgical',
     'study when the data directory has it, default preset only): (a) which layers to fine-tune (LP, FT, LP-FT, surgical),',
-    '(b) surgical fine-tuning, block x shift, (d) accuracy vs labelled examples for fine-tuning and meta-learning,',
+    '(b) surgical fine-tuning, block x shift, (c) multi-task vs transfer on the same tasks, (d) accuracy vs labelled examples for fine-tuning and meta-learning,',
     '(e) transferability scores vs the accuracy reached. --quick: smaller models and budgets (about 2 minutes on 2 cores);',
     'the default takes about 10. Writes DIR (default runs/lecture-<time>) with config.json, metrics.jsonl, summary.json.',
   ].join('\n'),

@@ -19,6 +19,7 @@ import { pretrain, type PretrainObjective, type SourceModel } from '../transfer/
 import { parseShift, runProtocol, targetTask, type ProtocolResult } from '../transfer/protocol.js';
 import { scoreCheckpoints, TRANSFERABILITY_METRICS, type TransferabilityMetric } from '../transfer/score-checkpoints.js';
 import { parseStrategy } from '../transfer/strategies.js';
+import { runMultitaskStudy, type SeedSummary } from './multitask-study.js';
 import { spearman } from '../transfer/transferability.js';
 
 /** How big each study is; `lectureConfig` gives the quick and default presets. */
@@ -49,13 +50,16 @@ export interface LectureConfig {
   metaSteps: { protonet: number; maml: number; baseline: number };
   /** self-supervised pre-training steps of the transferability sources */
   sslSteps: number;
+  /** epochs of every multi-task, single-task and transfer run of (c), and its data-size regimes (source, target) */
+  multitaskEpochs: number;
+  multitaskRegimes: [number, number][];
 }
 
 export function lectureConfig(o: { quick: boolean; seed?: number; dataDir?: string }): LectureConfig {
   const base = { quick: o.quick, seed: o.seed ?? 0, ...(o.dataDir ? { dataDir: o.dataDir } : {}), corruption: 'corruption:gaussian_noise:5', shots: [1, 5, 10, 50], queries: 15 };
   return o.quick
-    ? { ...base, model: 'mlp', fewShotModel: 'mlp', seeds: 3, sourceEpochs: 3, targetSize: 100, fineTuneEpochs: 20, lrGrid: [1e-3], testSize: 500, episodes: 20, metaSteps: { protonet: 300, maml: 150, baseline: 300 }, sslSteps: 100 }
-    : { ...base, model: 'conv4', fewShotModel: 'conv4', seeds: 3, sourceEpochs: 3, targetSize: 250, fineTuneEpochs: 15, lrGrid: [1e-3], testSize: 1000, episodes: 40, metaSteps: { protonet: 1000, maml: 300, baseline: 1000 }, sslSteps: 300 };
+    ? { ...base, model: 'mlp', fewShotModel: 'mlp', seeds: 3, sourceEpochs: 3, targetSize: 100, fineTuneEpochs: 20, lrGrid: [1e-3], testSize: 500, episodes: 20, metaSteps: { protonet: 300, maml: 150, baseline: 300 }, sslSteps: 100, multitaskEpochs: 10, multitaskRegimes: [[2500, 100]] }
+    : { ...base, model: 'conv4', fewShotModel: 'conv4', seeds: 3, sourceEpochs: 3, targetSize: 250, fineTuneEpochs: 15, lrGrid: [1e-3], testSize: 1000, episodes: 40, metaSteps: { protonet: 1000, maml: 300, baseline: 1000 }, sslSteps: 300, multitaskEpochs: 20, multitaskRegimes: [[2500, 100], [100, 100]] };
 }
 
 export interface Interval {
@@ -65,7 +69,7 @@ export interface Interval {
 
 /** One progress event: a stage and how far it is. */
 export interface LectureProgress {
-  stage: 'design-choices' | 'surgical' | 'shots' | 'transferability';
+  stage: 'design-choices' | 'surgical' | 'multitask' | 'shots' | 'transferability';
   done: number;
   total: number;
   detail?: string;
@@ -88,6 +92,18 @@ export interface SurgicalResult {
   cells: { shift: string; strategy: string; lr: number; id: Interval }[];
   /** the best strategy per shift */
   best: Record<string, string>;
+  seconds: number;
+}
+
+export interface MultitaskVsTransferResult {
+  /** source task (transfer pre-trains on it) and target task */
+  tasks: [string, string];
+  regimes: {
+    name: string;
+    trainSizes: [number, number];
+    /** single-task, joint (uniform Σ L_i) and transfer rows: target accuracy, and the source task's accuracy after */
+    rows: { method: string; target: Interval; source: Interval | null; seconds: number }[];
+  }[];
   seconds: number;
 }
 
@@ -123,6 +139,7 @@ export interface LectureResult {
   config: LectureConfig;
   designChoices: DesignChoicesResult;
   surgical: SurgicalResult;
+  multitask: MultitaskVsTransferResult;
   shots: ShotsResult;
   transferability: TransferabilityResult;
   samples: LectureSamples;
@@ -202,6 +219,36 @@ export function surgical(cfg: LectureConfig, data: { name: string; train: Classi
     best[shift] = mine.reduce((a, b) => (b.id.mean > a.id.mean ? b : a)).strategy;
   }
   return { dataset: data.name, blocks, shifts, cells, best, seconds: now() - t0 };
+}
+
+const seedInterval = (x: SeedSummary): Interval => ({ mean: x.mean, ci95: x.ci95 ?? 0 });
+
+/**
+ * (c) Multi-task vs transfer on the same tasks (digits 0–4 and digits 5–9): each task alone, both jointly (uniform
+ * Σ L_i), and transfer — pre-train on digits 0–4, fine-tune on digits 5–9 (full and LP-FT) — with the source much
+ * larger than the target and, in the default preset, the two equal. Transfer solves the target; joint training also
+ * keeps the source, which transfer gives up (its old head on the fine-tuned trunk).
+ */
+export function multitaskVsTransfer(cfg: LectureConfig, progress?: (p: LectureProgress) => void): MultitaskVsTransferResult {
+  const t0 = now();
+  const tasks: [string, string] = ['mnist:classes=0-4', 'mnist:classes=5-9'];
+  const seeds = Array.from({ length: cfg.seeds }, (_, i) => cfg.seed + i);
+  const regimes: MultitaskVsTransferResult['regimes'] = [];
+  cfg.multitaskRegimes.forEach(([source, target], k) => {
+    progress?.({ stage: 'multitask', done: k, total: cfg.multitaskRegimes.length, detail: `source ${source}, target ${target}` });
+    const r = runMultitaskStudy({
+      tasks, weightings: ['uniform'], transfer: ['full', 'lp-ft'], seeds, model: { kind: 'mlp' }, epochs: cfg.multitaskEpochs,
+      trainSizes: [source, target], testSize: cfg.testSize, ...(cfg.dataDir ? { data: { dataDir: cfg.dataDir } } : {}),
+    });
+    const rows: MultitaskVsTransferResult['regimes'][number]['rows'] = [
+      { method: 'single-task', target: seedInterval(r.baselines.perTask[1]!.accuracy), source: seedInterval(r.baselines.perTask[0]!.accuracy), seconds: r.baselines.perTask.reduce((a, p) => a + p.seconds.mean, 0) },
+      ...r.methods.map((m) => ({ method: `joint (${m.weighting})`, target: seedInterval(m.perTask[1]!.accuracy), source: seedInterval(m.perTask[0]!.accuracy), seconds: m.seconds.mean })),
+      ...(r.transfer?.strategies ?? []).map((t) => ({ method: `transfer (${t.strategy})`, target: seedInterval(t.perTarget[0]!.accuracy), source: seedInterval(t.perTarget[0]!.sourceAccuracyAfter), seconds: t.seconds.mean })),
+    ];
+    regimes.push({ name: source > target ? 'source ≫ target' : source === target ? 'source = target' : 'source < target', trainSizes: [source, target], rows });
+  });
+  progress?.({ stage: 'multitask', done: cfg.multitaskRegimes.length, total: cfg.multitaskRegimes.length });
+  return { tasks, regimes, seconds: now() - t0 };
 }
 
 /** The few-shot learners' network (with a head when `numClasses` > 0): an MLP 784-256-256 or a 32-channel Conv-4. */
@@ -310,6 +357,7 @@ export function runLecture(cfg: LectureConfig, progress?: (p: LectureProgress) =
   const designChoicesResult = designChoices(cfg, digits, source, progress);
   const surgicalSource = pretrainSource(cfg, surgicalData.train, 'supervised', 'surgical-source', { epochs: cfg.sourceEpochs });
   const surgicalResult = surgical(cfg, surgicalData, surgicalSource, progress);
+  const multitaskResult = multitaskVsTransfer(cfg, progress);
   const shotsResult = accuracyVsShots(cfg, digits, progress);
   const sources = [
     { name: 'supervised, digits 0–4', model: source, selfSupervised: false },
@@ -331,5 +379,5 @@ export function runLecture(cfg: LectureConfig, progress?: (p: LectureProgress) =
       return { shots: 1, images: idx.map((i) => picture(digits.test, i)), labels: idx.map((i) => digits.test.labels[i]!) };
     })(),
   };
-  return { config: cfg, designChoices: designChoicesResult, surgical: surgicalResult, shots: shotsResult, transferability: transferabilityResult, samples, seconds: now() - t0 };
+  return { config: cfg, designChoices: designChoicesResult, surgical: surgicalResult, multitask: multitaskResult, shots: shotsResult, transferability: transferabilityResult, samples, seconds: now() - t0 };
 }
