@@ -2,19 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PNG } from 'pngjs';
+import { markCount, networkRefs } from './report-helpers.js';
 import { bandChart, barChart, comparePage, differingFields, downsample, encodeImages, flatten, heatMap, lineChart, renderPage, runPage, runReport, type RunData } from '../src/report/index.js';
-
-/** How many marks (graphics symbols) a chart's SVG has in its `mark-<type> role-mark` groups. */
-export function markCount(svg: string, type: string): number {
-  let n = 0;
-  for (const m of svg.matchAll(new RegExp(`<g class="mark-${type} role-mark[^"]*"[^>]*>(.*?)</g>`, 'gs'))) n += (m[1]!.match(/role="graphics-symbol"/g) ?? []).length;
-  return n;
-}
-
-/** Resource references to the network: any http(s) URL outside an xmlns declaration. */
-export function networkRefs(html: string): string[] {
-  return html.replace(/xmlns(:\w+)?="[^"]*"/g, '').match(/https?:\/\/[^\s"'<>)]*/g) ?? [];
-}
 
 const fakeRun = (over: Partial<RunData> = {}): RunData => ({
   name: 'mt/run-1',

@@ -8,10 +8,11 @@ import { data } from './data.js';
 import { doctor } from './doctor.js';
 import { metaTestCommand, metaTrainCommand } from './meta.js';
 import { estimateCommand, finetuneCommand, pretrainCommand } from './transfer.js';
+import { runsCommand } from './runs.js';
 import { bold } from './output.js';
 import { packageVersion } from '../core/package.js';
 
-export const COMMANDS: Command[] = [doctor, bench, data, metaTrainCommand, metaTestCommand, pretrainCommand, finetuneCommand, estimateCommand];
+export const COMMANDS: Command[] = [doctor, bench, data, metaTrainCommand, metaTestCommand, pretrainCommand, finetuneCommand, estimateCommand, runsCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
