@@ -155,6 +155,7 @@ footer { margin-top: 32px; color: #777; font-size: 12px; }
   main { max-width: none; padding: 0; min-height: 0; }
   h2 { break-after: avoid; }
   figure, tr, .sample { break-inside: avoid; }
+  figure.facts, figure.table { break-inside: auto; }
   pre { white-space: pre-wrap; }
   a { color: inherit; text-decoration: none; }
 }
