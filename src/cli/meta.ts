@@ -92,7 +92,9 @@ export const metaTrainCommand: Command = {
     const configPath = join(out, 'config.json');
     let config: MetaConfig;
     if (values.resume && existsSync(configPath)) {
-      config = (JSON.parse(readFileSync(configPath, 'utf8')) as { meta: MetaConfig }).meta;
+      const saved = JSON.parse(readFileSync(configPath, 'utf8')) as { meta?: MetaConfig; kind?: string };
+      if (!saved.meta) throw new UsageError(`--resume: ${out} holds a ${saved.kind ?? 'different'} run, not a meta-train run`);
+      config = saved.meta;
       if (config.method !== method || config.dataset !== dataset) throw new UsageError(`--resume: ${out} holds a ${config.method} run on ${config.dataset}`);
     } else {
       if (existsSync(join(out, 'checkpoints')) && !values.resume) throw new UsageError(`${out} already holds a run; pass --resume to continue it or choose another --out`);

@@ -26,7 +26,15 @@ export const serveCommand: Command = {
     if (!existsSync(root)) throw new UsageError(`--runs: ${root} does not exist`);
     const port = parseIntFlag('port', values.port, 0, 65535) ?? 8080;
     const host = values.host ?? '127.0.0.1';
-    const d = await serve({ root, port, host, ...(values.quiet ? {} : { onRequest: (l: string) => log(l) }) });
+    let d;
+    try {
+      d = await serve({ root, port, host, ...(values.quiet ? {} : { onRequest: (l: string) => log(l) }) });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EADDRINUSE') throw new UsageError(`port ${port} is in use on ${host}: --port P picks another (0: any free one)`);
+      if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EACCES') throw new UsageError(`cannot listen on ${host}:${port} (${code})`);
+      throw e;
+    }
     process.stdout.write(`adaptlab serve: ${d.url} (runs under ${root}; Ctrl-C stops)\n`);
     if (!['127.0.0.1', 'localhost', '::1'].includes(host)) log(`warning: listening on ${host}: anyone who can reach it can read these runs`);
     await new Promise<void>((done) => {

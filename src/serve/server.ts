@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { escapeHtml, renderPage, type Block } from '../report/html.js';
 import { comparePage, formatKeyMetric, runPage, runReport } from '../report/run-report.js';
-import { fileInsideRun, listRuns, loadRun, resolveRunPath, type LoadedRun } from '../runs/inspect.js';
+import { fileInsideRun, listRuns, loadRun, resolveRunPath, runStatus, type LoadedRun } from '../runs/inspect.js';
 import { CONFIG_FILE, METRICS_FILE, REPORT_FILE, SAMPLES_FILE, SUMMARY_FILE } from '../runs/run-dir.js';
 import { LIVE_SCRIPT, liveBlock, liveField } from './live.js';
 
@@ -67,7 +67,8 @@ export async function serve(o: ServeOptions): Promise<Dashboard> {
 
   /** A run page or report, regenerated only when one of the run's files changed. */
   const cached = async (id: string, dir: string, make: () => Promise<string>): Promise<string> => {
-    const key = [CONFIG_FILE, METRICS_FILE, SUMMARY_FILE, SAMPLES_FILE, 'running.json'].map((f) => { try { const s = statSync(join(dir, f)); return `${s.mtimeMs}:${s.size}`; } catch { return '-'; } }).join('|');
+    // the files' times and sizes, and the status (a killed writer changes no file but is no longer running)
+    const key = [CONFIG_FILE, METRICS_FILE, SUMMARY_FILE, SAMPLES_FILE, 'running.json'].map((f) => { try { const s = statSync(join(dir, f)); return `${s.mtimeMs}:${s.size}`; } catch { return '-'; } }).join('|') + runStatus(dir);
     const hit = cache.get(id);
     if (hit && hit.key === key) return hit.html;
     const made = await make();
