@@ -16,7 +16,7 @@ function sameTensors(a: string, b: string): void {
 
 describe('run directories of the training commands', () => {
   it('pretrain: killed with SIGKILL after its first checkpoint and resumed, it ends with the uninterrupted run\'s model and metrics', withDir(async (root) => {
-    const args = (out: string): string[] => ['pretrain', '--dataset', 'mnist', '--model', 'mlp', '--steps', '160', '--checkpoint-every', '20', '--seed', '3', '--out', out, '--json'];
+    const args = (out: string): string[] => ['pretrain', '--dataset', 'mnist', '--model', 'mlp', '--steps', '80', '--batch-size', '32', '--checkpoint-every', '20', '--seed', '3', '--out', out, '--json'];
     const a = join(root, 'a'), b = join(root, 'b');
     assert.equal(run(args(a)).code, 0);
     const killed = await killWhen(args(b), b, () => existsSync(join(b, 'checkpoints')) && readdirSync(join(b, 'checkpoints')).some((n) => /^step-\d+$/.test(n)) && lines(b) >= 25);
