@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { ArgumentError } from '../core/errors.js';
 import { augment, rotationBatch } from '../data/augment.js';
 import { collate, IndexedView, subsetClasses, type ClassificationDataset } from '../data/dataset.js';
-import { openDataset, type OpenOptions } from '../data/registry.js';
+import { openDataset, trainTestSplits, type OpenOptions } from '../data/registry.js';
 import { Rng } from '../engine/rng.js';
 import { listCheckpoints } from '../io/checkpoint-dir.js';
 import { encodeImages, type ImageGroup, type SampleImage, type Samples } from '../report/images.js';
@@ -26,17 +26,7 @@ function splits(name: string, dataDir: string | undefined): { train: Classificat
   const opts: OpenOptions = dataDir ? { dataDir: resolve(dataDir) } : {};
   const ds = openDataset(name, opts);
   if (ds.format === 'omniglot') return { train: ds.split('background').dataset, test: ds.split('evaluation').dataset };
-  const test = ds.split('test').dataset;
-  try {
-    return { train: ds.split('train').dataset, test };
-  } catch {
-    // the embedded MNIST package has only the 10,000 test digits: even indices train, odd ones test
-    const half = (parity: number): ClassificationDataset => {
-      const idx = Int32Array.from({ length: Math.floor((test.length + 1 - parity) / 2) }, (_, k) => 2 * k + parity);
-      return new IndexedView(test, idx, Int32Array.from(idx, (i) => test.labels[i]!), test.classes, (img) => img);
-    };
-    return { train: half(0), test: half(1) };
-  }
+  return trainTestSplits(ds);
 }
 
 /**

@@ -3,7 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { ArgumentError, FormatError } from '../core/errors.js';
 import { defaultDataDir, isCached } from './cache.js';
 import { loadCifar10, loadCifar100 } from './cifar.js';
-import { ImageArrayDataset, subsetClasses as subset, type ClassificationDataset } from './dataset.js';
+import { ImageArrayDataset, IndexedView, subsetClasses as subset, type ClassificationDataset } from './dataset.js';
 import { loadImageFolder, scanImageFolder } from './imagefolder.js';
 import { idxHeader } from './idx.js';
 import { dirExists, fileExists, listDir, pathKind } from './io.js';
@@ -52,6 +52,29 @@ export interface OpenOptions {
   /** Seed of seeded splits (the MAML preset's shuffle). Default 1. */
   seed?: number;
   omniglot?: Omit<OmniglotOptions, 'cacheDir'>;
+}
+
+/**
+ * A dataset's training and test examples. A dataset that ships one split only (the embedded MNIST package's 10,000
+ * digits, a generic .npz, an MNIST directory without its train files) is halved: even indices train, odd ones test.
+ * Not for Omniglot, whose background/evaluation sets are different classes.
+ */
+export function trainTestSplits(ds: OpenDataset): { train: ClassificationDataset; test: ClassificationDataset; halved: boolean } {
+  const has = (spec: string): ClassificationDataset | null => {
+    try {
+      return ds.split(spec).dataset;
+    } catch {
+      return null;
+    }
+  };
+  const train = has('train'), test = has('test');
+  if (train && test && train !== test) return { train, test, halved: false };
+  const all = test ?? train ?? ds.split().dataset;
+  const half = (parity: number): ClassificationDataset => {
+    const idx = Int32Array.from({ length: Math.floor((all.length + 1 - parity) / 2) }, (_, k) => 2 * k + parity);
+    return new IndexedView(all, idx, Int32Array.from(idx, (i) => all.labels[i]!), all.classes, (img) => img);
+  };
+  return { train: half(0), test: half(1), halved: true };
 }
 
 /** Names that resolve inside the data directory (laid out like shared/data). */

@@ -112,6 +112,8 @@ export interface ProtocolOptions {
   epochs?: number;
   batchSize?: number;
   batchNorm?: 'eval' | 'train';
+  /** a fresh head even when the target has as many classes as the source (a different label space) */
+  newHead?: boolean;
   seed?: number;
   /** called after each (seed, lr) run with its scores (a CLI records each as a line, to resume from) */
   onRun?: (info: ProtocolRun & { lr: number }) => void;
@@ -163,7 +165,7 @@ export function runProtocol(o: ProtocolOptions): ProtocolResult {
       const prev = done.get(`${base + s}/${lr}`);
       if (prev) row = { seed: prev.seed, val: prev.val, id: prev.id, ood: prev.ood };
       else {
-        const { model } = fineTune({ model: o.model, strategy: o.strategy, train: tr!.data, numClasses: o.numClasses, rng: rng.fork('finetune'), lr, epochs: o.epochs ?? 15, batchSize: o.batchSize ?? 64, batchNorm: o.batchNorm ?? 'eval' });
+        const { model } = fineTune({ model: o.model, strategy: o.strategy, train: tr!.data, numClasses: o.numClasses, rng: rng.fork('finetune'), lr, epochs: o.epochs ?? 15, batchSize: o.batchSize ?? 64, batchNorm: o.batchNorm ?? 'eval', ...(o.newHead !== undefined ? { newHead: o.newHead } : {}) });
         row = { seed: base + s, val: accuracyOf(model, val!), id: accuracyOf(model, test), ood: ood ? accuracyOf(model, ood) : null };
         o.onRun?.({ ...row, lr });
       }
