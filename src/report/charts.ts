@@ -60,9 +60,9 @@ function ends(mean: number, ci: number, a: AxisOptions): { lo: number; hi: numbe
   return a.percent ? { lo: Math.max(0, lo), hi: Math.min(1, hi) } : { lo, hi };
 }
 
-/** Long category labels are slanted and may run to 280 px before they are cut. */
+/** Long category labels are slanted; the limit is in vega's estimated widths (about 0.8 em a character without a canvas). */
 function categoryAxis(labels: readonly string[]): Record<string, unknown> {
-  return { labelAngle: labels.some((c) => c.length > 10) ? -30 : 0, labelLimit: 280 };
+  return { labelAngle: labels.some((c) => c.length > 10) ? -30 : 0, labelLimit: 420 };
 }
 
 function axisOf(a: AxisOptions): Record<string, unknown> {

@@ -135,6 +135,7 @@ figure.chart { display: inline-block; vertical-align: top; margin-right: 18px; m
 figure.chart svg { max-width: 100%; height: auto; display: block; }
 figcaption { color: #555; font-size: 12.5px; max-width: 640px; margin-top: 4px; }
 figcaption.title { color: #1a1a1a; font-weight: 600; font-size: 13.5px; margin: 0 0 6px; }
+figure.table { overflow-x: auto; max-width: 100%; }
 table { border-collapse: collapse; font-size: 13px; }
 th, td { padding: 4px 10px; border-bottom: 1px solid #e6e6e6; text-align: left; vertical-align: top; }
 th { background: #f3f4f6; font-weight: 600; }
@@ -156,6 +157,8 @@ footer { margin-top: 32px; color: #777; font-size: 12px; }
   h2 { break-after: avoid; }
   figure, tr, .sample { break-inside: avoid; }
   figure.facts, figure.table { break-inside: auto; }
+  figure.table { overflow: visible; }
+  table { font-size: 9pt; }
   pre { white-space: pre-wrap; }
   a { color: inherit; text-decoration: none; }
 }
