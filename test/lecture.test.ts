@@ -45,6 +45,15 @@ describe('adaptlab lecture --quick', () => {
       assert.equal(config.kind, 'lecture');
       assert.equal(config.lecture.quick, true);
       assert.ok(existsSync(join(out, 'metrics.jsonl')));
+      // report.html: every section, charts as inline SVG, nothing fetched, and the summary's numbers in its tables
+      const html = readFileSync(join(out, 'report.html'), 'utf8');
+      for (const id of ['claims', 'design-choices', 'surgical', 'multitask', 'shots', 'transferability', 'inputs']) assert.match(html, new RegExp(`id="${id}"`), id);
+      assert.ok((html.match(/<svg/g) ?? []).length >= 5);
+      assert.deepEqual([...new Set(html.match(/https?:\/\/[^"' )]+/g) ?? [])].filter((u) => !u.startsWith('http://www.w3.org/')), []);
+      const pct = (x: { mean: number; ci95: number }): string => `${(100 * x.mean).toFixed(1)} ± ${(100 * x.ci95).toFixed(1)}`;
+      for (const row of summary.designChoices.rows) assert.ok(html.includes(pct(row.id)), `design choice ${row.strategy}: ${pct(row.id)} in the report`);
+      for (const row of summary.shots.rows) assert.ok(html.includes(pct(row.accuracy)), `shots ${row.method} ${row.shots}`);
+      for (const c of summary.surgical.cells) assert.ok(html.includes(pct(c.id)), `surgical ${c.shift} ${c.strategy}`);
     } finally {
       rmSync(join(out, '..'), { recursive: true, force: true });
     }

@@ -3,7 +3,9 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { lectureConfig, runLecture, type LectureProgress, type LectureResult } from '../experiments/lecture.js';
-import { provenance, RunDir } from '../runs/run-dir.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { lectureReport } from '../report/lecture-report.js';
+import { provenance, REPORT_FILE, RunDir } from '../runs/run-dir.js';
 import { UsageError, type Command } from './command.js';
 import { applyBackendFlags, BACKEND_FLAGS } from './flags.js';
 import { bold, log, printJson, table } from './output.js';
@@ -54,7 +56,7 @@ export const lectureCommand: Command = {
     'study when the data directory has it, default preset only): (a) which layers to fine-tune (LP, FT, LP-FT, surgical),',
     '(b) surgical fine-tuning, block x shift, (c) multi-task vs transfer on the same tasks, (d) accuracy vs labelled examples for fine-tuning and meta-learning,',
     '(e) transferability scores vs the accuracy reached. --quick: smaller models and budgets (about 2 minutes on 2 cores);',
-    'the default takes about 10. Writes DIR (default runs/lecture-<time>) with config.json, metrics.jsonl, summary.json.',
+    'the default takes about 10. Writes DIR (default runs/lecture-<time>) with config.json, metrics.jsonl, summary.json, report.html.',
   ].join('\n'),
   async run(argv) {
     const { values, positionals } = parseArgs({
@@ -69,7 +71,8 @@ export const lectureCommand: Command = {
     const out = resolve(values.out ?? join('runs', `lecture-${stamp}`));
     if (existsSync(join(out, 'summary.json'))) throw new UsageError(`${out} already holds a finished lecture; choose another --out`);
     const cfg = lectureConfig({ quick: values.quick === true, seed, ...(values['data-dir'] ? { dataDir: resolve(values['data-dir']) } : {}) });
-    const run = RunDir.create(out, provenance('lecture', ['adaptlab', 'lecture', ...argv], seed), { lecture: cfg });
+    const prov = provenance('lecture', ['adaptlab', 'lecture', ...argv], seed);
+    const run = RunDir.create(out, prov, { lecture: cfg });
     const quiet = values.json === true;
     const ui: { bar: ReturnType<typeof progressBar>; stage: string } = { bar: null, stage: '' };
     const onProgress = (p: LectureProgress): void => {
@@ -86,8 +89,9 @@ export const lectureCommand: Command = {
     const result = runLecture(cfg, onProgress);
     ui.bar?.stop();
     run.writeSummary(result as unknown as Record<string, unknown>);
+    writeFileAtomic(run.path(REPORT_FILE), await lectureReport(result, prov));
     if (quiet) printJson({ dir: out, ...result });
-    else process.stdout.write(`${lectureTables(result)}\n\n${bold('run directory')}: ${out}  (${result.seconds.toFixed(0)} s)\n`);
+    else process.stdout.write(`${lectureTables(result)}\n\n${bold('report')}: ${run.path(REPORT_FILE)}  (${result.seconds.toFixed(0)} s)\n`);
     return 0;
   },
 };

@@ -10,10 +10,12 @@ import { metaTestCommand, metaTrainCommand } from './meta.js';
 import { multitaskCommand } from './multitask.js';
 import { estimateCommand, finetuneCommand, pretrainCommand } from './transfer.js';
 import { lectureCommand } from './lecture.js';
+import { runsCommand } from './runs.js';
+import { serveCommand } from './serve.js';
 import { bold } from './output.js';
 import { packageVersion } from '../core/package.js';
 
-export const COMMANDS: Command[] = [lectureCommand, doctor, bench, data, metaTrainCommand, metaTestCommand, pretrainCommand, finetuneCommand, estimateCommand, multitaskCommand];
+export const COMMANDS: Command[] = [lectureCommand, doctor, bench, data, metaTrainCommand, metaTestCommand, pretrainCommand, finetuneCommand, estimateCommand, multitaskCommand, runsCommand, serveCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
