@@ -46,7 +46,7 @@ describe('adaptlab multitask', () => {
       assert.deepEqual(j.perTask, j.methods[0].perTask);
       assert.deepEqual(j.deltaMtl, j.methods[0].deltaMtl);
       assert.equal(j.transfer, null);
-      for (const f of ['config.json', 'metrics.jsonl', 'summary.json']) assert.ok(existsSync(join(out, f)), f);
+      for (const f of ['config.json', 'metrics.jsonl', 'summary.json', 'report.html']) assert.ok(existsSync(join(out, f)), f);
       const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
       assert.equal(config.kind, 'multitask');
       assert.deepEqual(config.weightings, ['pcgrad', 'static:2,1']);

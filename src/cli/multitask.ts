@@ -12,6 +12,7 @@ import { STRATEGY_SYNTAX } from '../transfer/strategies.js';
 import { UsageError, type Command } from './command.js';
 import { applyBackendFlags, BACKEND_FLAGS, parseIntFlag } from './flags.js';
 import { bold, log, printJson, table } from './output.js';
+import { finishReport } from './reports.js';
 import { progressBar } from './progress.js';
 
 function positive(name: string, v: string | undefined): number | undefined {
@@ -162,6 +163,7 @@ export const multitaskCommand: Command = {
       methods: report.methods, transfer: report.transfer, seconds: report.seconds,
     };
     dir?.writeSummary(summary);
+    if (dir) await finishReport(dir.dir, values.json === true);
     if (values.json) printJson(summary);
     else process.stdout.write(render(report) + (dir ? `run directory: ${dir.dir}\n` : ''));
     return 0;
