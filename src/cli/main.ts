@@ -9,10 +9,11 @@ import { doctor } from './doctor.js';
 import { metaTestCommand, metaTrainCommand } from './meta.js';
 import { estimateCommand, finetuneCommand, pretrainCommand } from './transfer.js';
 import { lectureCommand } from './lecture.js';
+import { playCommand } from './play.js';
 import { bold } from './output.js';
 import { packageVersion } from '../core/package.js';
 
-export const COMMANDS: Command[] = [lectureCommand, doctor, bench, data, metaTrainCommand, metaTestCommand, pretrainCommand, finetuneCommand, estimateCommand];
+export const COMMANDS: Command[] = [lectureCommand, doctor, bench, data, metaTrainCommand, metaTestCommand, pretrainCommand, finetuneCommand, estimateCommand, playCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
