@@ -52,7 +52,7 @@ function makePad(canvas, onChange) {
   };
   const line = (a, b) => {
     ctx.strokeStyle = '#000';
-    ctx.lineWidth = canvas.width / 30; // ≈ 3.5 px at Omniglot's 105 px, its pen width
+    ctx.lineWidth = canvas.width / 22; // ≈ 5 px at Omniglot's 105 px: about 1.3 px at 28, as its strokes
     ctx.lineCap = 'round';
     ctx.lineJoin = 'round';
     ctx.beginPath();

@@ -8,9 +8,10 @@ import { mul, neg } from '../engine/ops/elementwise.js';
 import { linear } from '../engine/ops/linalg.js';
 import { sum } from '../engine/ops/reduce.js';
 import { parseSafetensors } from '../io/safetensors-bytes.js';
+import { withBatchNormPolicy } from '../nn/batchnorm-policy.js';
 import { functionalCall } from '../nn/module.js';
 import { Conv4 } from '../nn/models/conv4.js';
-import type { ParamMap } from '../nn/params.js';
+import { prefixParams, subParams, type ParamMap } from '../nn/params.js';
 import { paramMap } from '../optim/inner.js';
 import { Baseline, type Backbone } from '../meta/baselines.js';
 import { innerLoop } from '../meta/inner-loop.js';
@@ -23,14 +24,14 @@ export type OneShotMethod = 'protonet' | 'head' | 'protomaml';
 export const ONE_SHOT_METHODS: Record<OneShotMethod, string> = {
   protonet: 'ProtoNet: nearest prototype (mean embedding) by squared Euclidean distance (Snell et al. 2017)',
   head: 'fine-tuned head: a new linear classifier trained on the frozen embeddings of the support (Baseline, Chen et al. 2019)',
-  protomaml: 'ProtoNet + MAML steps: a linear head initialised from the prototypes, then gradient steps on every weight (Proto-MAML, Triantafillou et al. 2020)',
+  protomaml: 'ProtoNet + MAML steps: a linear head initialised from the prototypes, then gradient steps on it and the last conv block (Proto-MAML, Triantafillou et al. 2020)',
 };
 
 export interface OneShotOptions {
   method?: OneShotMethod;
   /** head: SGD epochs over the support (Baseline's recipe: lr 0.01, momentum 0.9, weight decay 1e-3, batch 4) */
   headEpochs?: number;
-  /** protomaml: SGD steps on the support and their learning rate */
+  /** protomaml: SGD steps on the support (last conv block and head) and their learning rate (default 5, 0.1) */
   mamlSteps?: number;
   mamlLr?: number;
   /** head initialisation and batch order (the same for every task) */
@@ -62,7 +63,8 @@ export function loadEncoder(bytes: Uint8Array, source = '<checkpoint>'): OneShot
  * Adapt to a support set (labels 0..ways−1) and return a predictor of logits. `protonet` embeds the support and
  * classifies by the nearest prototype; `head` trains a fresh linear layer on the frozen embeddings (the transfer
  * baseline); `protomaml` starts from the prototypes' equivalent linear head (W = 2c_k, b = −‖c_k‖²) and takes SGD
- * steps on all weights. BatchNorm uses the encoder's running statistics throughout.
+ * steps on the head and the last conv block (the first three blocks run once per image: steps through the whole
+ * network cost about 100 ms each on the ts kernels). BatchNorm uses the encoder's running statistics throughout.
  */
 export function adaptOneShot(encoder: Conv4, support: LabeledSet, opts: OneShotOptions = {}): Predictor {
   const method = opts.method ?? 'protonet';
@@ -77,23 +79,25 @@ export function adaptOneShot(encoder: Conv4, support: LabeledSet, opts: OneShotO
       return baseline.adapt(support);
     }
     case 'protomaml': {
-      const steps = opts.mamlSteps ?? 5, lr = opts.mamlLr ?? 0.01;
+      const steps = opts.mamlSteps ?? 5, lr = opts.mamlLr ?? 0.1;
       if (!Number.isInteger(steps) || steps < 0) throw new ArgumentError('adaptOneShot', `mamlSteps must be a non-negative integer, got ${steps}`);
       if (!(lr >= 0)) throw new ArgumentError('adaptOneShot', `mamlLr must be non-negative, got ${lr}`);
-      const embed = (p: ParamMap, x: Tensor): Tensor => functionalCall(encoder, p, x, { batchNorm: 'running' }).flatten(1);
+      // the first three blocks stay fixed and run once per image; the steps adapt the last block and the head
+      const trunk = [0, 1, 2].map((i) => encoder.getSubmodule(`features.${i}`));
+      const last = encoder.getSubmodule('features.3');
+      const early = (x: Tensor): Tensor => noGrad(() => withBatchNormPolicy('running', () => trunk.reduce((h, b) => b.call(h) as Tensor, x)));
+      const embed = (p: ParamMap, h: Tensor): Tensor => (functionalCall(last, subParams(p, 'features.3'), h, { batchNorm: 'running' }) as Tensor).flatten(1);
+      const hs = early(support.x);
+      const params: ParamMap = prefixParams(paramMap(last), 'features.3');
       const init = noGrad(() => {
-        const c = prototypes(embed(new Map(), support.x), support.y);
+        const c = prototypes(embed(params, hs), support.y);
         return { weight: mul(c, 2), bias: neg(sum(mul(c, c), 1)) };
       });
-      const params: ParamMap = new Map(paramMap(encoder));
       params.set('head.weight', init.weight.detach().requiresGrad_());
       params.set('head.bias', init.bias.detach().requiresGrad_());
-      const forward = (p: ParamMap, x: Tensor): Tensor => {
-        const body = new Map([...p].filter(([n]) => !n.startsWith('head.')));
-        return linear(embed(body, x), p.get('head.weight')!, p.get('head.bias')!);
-      };
-      const fast = innerLoop(forward, params, support, { problem: 'classification', steps, lr: () => lr, createGraph: false, detach: true });
-      return (x) => noGrad(() => forward(fast, x));
+      const forward = (p: ParamMap, h: Tensor): Tensor => linear(embed(p, h), p.get('head.weight')!, p.get('head.bias')!);
+      const fast = innerLoop(forward, params, { x: hs, y: support.y }, { problem: 'classification', steps, lr: () => lr, createGraph: false, detach: true });
+      return (x) => noGrad(() => forward(fast, early(x)));
     }
     default:
       throw new ArgumentError('adaptOneShot', `unknown method "${String(method)}" (protonet, head, protomaml)`);
