@@ -69,7 +69,7 @@ export async function buildBrowser({ quiet = false } = {}) {
 
   const raw = statSync(outfile).size;
   const gz = gzipSync(readFileSync(outfile), { level: 9 }).length;
-  const sizes = { bundle: outfile, raw, gzip: gz, inputs: inputs.length };
+  const sizes = { bundle: 'dist/browser/adaptlab.js', raw, gzip: gz, inputs: inputs.length };
   writeFileSync(join(root, 'dist', 'browser', 'size.json'), `${JSON.stringify(sizes, null, 2)}\n`);
   if (!quiet) console.log(`browser bundle: dist/browser/adaptlab.js ${(raw / 1024).toFixed(1)} kB (${(gz / 1024).toFixed(1)} kB gzip, ${inputs.length} modules); playground: dist/play/`);
   return sizes;

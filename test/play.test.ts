@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { Conv4, invert, noGrad, ProtoNet, resize, Rng, serializeSafetensors, tensor, withBackend, type Image, type Tensor } from '../src/index.js';
 import { adaptOneShot, loadEncoder, probabilities, supportLabels } from '../src/play/oneshot.js';
 import { imagesToTensor, preprocessRGBA } from '../src/play/preprocess.js';
-import { resolveStaticPath, serveStatic } from '../src/play/server.js';
+import { resolveStaticPath, serveStatic } from '../src/cli/play-server.js';
 import { assertClose, repoPath } from './helpers.js';
 
 /** Gray pixels as opaque RGBA. */

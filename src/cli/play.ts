@@ -1,7 +1,7 @@
 // `adaptlab play`: serve the one-shot playground (a static folder: page, browser bundle, ProtoNet checkpoint) on 127.0.0.1.
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
-import { defaultPlayDir, serveStatic } from '../play/server.js';
+import { defaultPlayDir, serveStatic } from './play-server.js';
 import { UsageError, type Command } from './command.js';
 import { parseIntFlag } from './flags.js';
 

@@ -1,4 +1,4 @@
-// A static file server for the playground folder (node:http): GET/HEAD only, MIME types, nothing outside the folder.
+// The playground's static file server (node:http): GET/HEAD only, MIME types, nothing outside the folder; used by `adaptlab play`.
 import { createReadStream, existsSync, realpathSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { extname, join, resolve, sep } from 'node:path';
