@@ -9,7 +9,7 @@ import { provenance, RunDir } from '../src/runs/run-dir.js';
 import { repoPath } from './helpers.js';
 
 const CHROMIUM = process.env['ADAPTLAB_CHROMIUM'] ?? '/usr/bin/chromium';
-const MISSING = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (scripts/install-chromium.sh installs Debian's chromium as root; .ci/run calls it)`;
+const MISSING = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (scripts/ensure-chromium.sh installs Debian's chromium as root; .ci/run calls it)`;
 /** Screenshots and the PDF land here (kept after the test), and are copied to $ADAPTLAB_SCREENSHOTS when set. */
 const SHOTS = join(tmpdir(), 'adaptlab-screenshots');
 const ENV = { ...process.env, ADAPTLAB_THREADS: '1', ADAPTLAB_DATA_DIR: join(tmpdir(), 'adaptlab-no-data-dir') };

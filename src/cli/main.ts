@@ -12,10 +12,11 @@ import { estimateCommand, finetuneCommand, pretrainCommand } from './transfer.js
 import { lectureCommand } from './lecture.js';
 import { runsCommand } from './runs.js';
 import { serveCommand } from './serve.js';
+import { playCommand } from './play.js';
 import { bold } from './output.js';
 import { packageVersion } from '../core/package.js';
 
-export const COMMANDS: Command[] = [lectureCommand, doctor, bench, data, metaTrainCommand, metaTestCommand, pretrainCommand, finetuneCommand, estimateCommand, multitaskCommand, runsCommand, serveCommand];
+export const COMMANDS: Command[] = [lectureCommand, doctor, bench, data, metaTrainCommand, metaTestCommand, pretrainCommand, finetuneCommand, estimateCommand, multitaskCommand, runsCommand, serveCommand, playCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
