@@ -28,7 +28,7 @@ export interface LectureConfig {
   seed: number;
   /** where Omniglot / Fashion-MNIST are looked for (the embedded MNIST digits are always there) */
   dataDir?: string;
-  /** the network of the transfer studies (a), (b), (e) */
+  /** the network of the transfer studies (a), (b), (e): an MLP 784-256-256 or a 32-channel Conv-4 */
   model: 'mlp' | 'conv4';
   /** the network of the few-shot study (d): an MLP 784-256-256, or a Conv-4 with 32 channels */
   fewShotModel: 'mlp' | 'conv4';
@@ -59,7 +59,7 @@ export function lectureConfig(o: { quick: boolean; seed?: number; dataDir?: stri
   const base = { quick: o.quick, seed: o.seed ?? 0, ...(o.dataDir ? { dataDir: o.dataDir } : {}), corruption: 'corruption:gaussian_noise:5', shots: [1, 5, 10, 50], queries: 15 };
   return o.quick
     ? { ...base, model: 'mlp', fewShotModel: 'mlp', seeds: 3, sourceEpochs: 3, targetSize: 100, fineTuneEpochs: 20, lrGrid: [1e-3], testSize: 500, episodes: 20, metaSteps: { protonet: 300, maml: 150, baseline: 300 }, sslSteps: 100, multitaskEpochs: 10, multitaskRegimes: [[2500, 100]] }
-    : { ...base, model: 'conv4', fewShotModel: 'conv4', seeds: 3, sourceEpochs: 3, targetSize: 250, fineTuneEpochs: 15, lrGrid: [1e-3], testSize: 1000, episodes: 40, metaSteps: { protonet: 1000, maml: 300, baseline: 1000 }, sslSteps: 300, multitaskEpochs: 20, multitaskRegimes: [[2500, 100], [100, 100]] };
+    : { ...base, model: 'conv4', fewShotModel: 'conv4', seeds: 3, sourceEpochs: 3, targetSize: 250, fineTuneEpochs: 10, lrGrid: [1e-3], testSize: 1000, episodes: 40, metaSteps: { protonet: 1000, maml: 300, baseline: 1000 }, sslSteps: 300, multitaskEpochs: 20, multitaskRegimes: [[2500, 100], [100, 100]] };
 }
 
 export interface Interval {
@@ -162,8 +162,9 @@ function open(name: string, cfg: LectureConfig): { train: ClassificationDataset;
 
 const range = (a: number, b: number): number[] => Array.from({ length: b - a }, (_, i) => a + i);
 
+/** The transfer studies' network: an MLP 784-256-256, or a Conv-4 with 32 channels (a quarter of the 64-channel cost). */
 function spec(cfg: LectureConfig, numClasses: number): ModelSpec {
-  return { kind: cfg.model, inChannels: 1, imageSize: 28, numClasses };
+  return { kind: cfg.model, inChannels: 1, imageSize: 28, numClasses, hidden: cfg.model === 'conv4' ? 32 : 256 };
 }
 
 function pretrainSource(cfg: LectureConfig, data: ClassificationDataset, objective: PretrainObjective, tag: string, opts: { epochs?: number; steps?: number }): SourceModel {
