@@ -183,9 +183,10 @@ export function expandGrid(spec: SweepSpec, file = 'sweep spec'): CellPlan[] {
       const values = Object.fromEntries(picked) as Record<string, AxisValue>;
       const argv = substitute(spec.command, values);
       const id = cellId(values, argv, spec.threads, spec.env);
-      const prev = seen.get(id);
+      const key = JSON.stringify(argv);
+      const prev = seen.get(key);
       if (prev !== undefined) throw new FormatError(file, `command: the cells ${prev} and ${preview(values)} give the same command line (${argv.join(' ')}); put each axis in its own argument`);
-      seen.set(id, preview(values));
+      seen.set(key, preview(values));
       out.push({ id, values, argv });
       return;
     }
