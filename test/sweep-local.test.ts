@@ -106,6 +106,21 @@ describe('adaptlab sweep (local pool)', () => {
     }
   });
 
+  it('a cell over its timeout is killed and reported failed', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'adaptlab-sweep-timeout-'));
+    try {
+      const spec = join(dir, 't.json');
+      writeFileSync(spec, JSON.stringify({ command: 'pretrain --dataset mnist --model mlp --time-budget 60 --seed {seed}', axes: { seed: [1] }, timeout: 1.5, retries: 0 }));
+      const r = run(['sweep', spec, '--out', join(dir, 'out'), '--json']);
+      assert.equal(r.code, 1, r.err);
+      const c = JSON.parse(r.out).cells[0];
+      assert.equal(c.state, 'failed');
+      assert.match(c.error, /adaptlab pretrain timed out after 1\.5 s and was killed/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a cell command dies with its sweep (kill -9), leaving no orphan writing into the cell', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'adaptlab-sweep-orphan-'));
     try {

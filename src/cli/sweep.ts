@@ -2,12 +2,12 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { markCellFailed, workerName } from '../sweep/cell.js';
-import { defaultSweepDir, MANIFEST_FILE, planSweep, readManifest, writeManifest, type SweepPlan } from '../sweep/plan.js';
+import { cellDone, markCellFailed, workerName } from '../sweep/cell.js';
+import { cellDir, defaultSweepDir, MANIFEST_FILE, planSweep, readManifest, writeManifest, type SweepPlan } from '../sweep/plan.js';
 import { defaultConcurrency, runLocal } from '../sweep/pool.js';
 import { loadSpec } from '../sweep/spec.js';
 import { refreshSweepSummary, sweepStatus, tableMetrics, type QueueCellState, type SweepStatus } from '../sweep/status.js';
-import { checkRedis, enqueueSweep, parseQueueUrl, QueueError, queueCellStates, queueOverview, startWorker, type QueueTarget } from '../sweep/queue.js';
+import { checkRedis, enqueueSweep, openCellStateReader, parseQueueUrl, QueueError, queueCellStates, queueOverview, startWorker, type QueueTarget } from '../sweep/queue.js';
 import { UsageError, type Command } from './command.js';
 import { parseIntFlag } from './flags.js';
 import { bold, log, printJson, table } from './output.js';
@@ -164,9 +164,12 @@ async function runOnQueue(plan: SweepPlan, url: string, opts: { detach: boolean;
   bar?.start(plan.cells.length, 0, { running: 0, failed: 0 });
   let s: SweepStatus;
   let last = -1;
+  const reader = await openCellStateReader(target);
   try {
     for (;;) {
-      const states = await queueCellStates(plan, target);
+      // only the cells without a result need the queue's word
+      const open = plan.cells.filter((c) => !cellDone(cellDir(plan.dir, c.id))).map((c) => c.id);
+      const states = await reader.read(plan, open);
       for (const c of plan.cells) {
         const q = states.get(c.id);
         if (q?.state === 'failed') markCellFailed(plan.dir, c.id, c.values, q.failedReason ?? 'failed in the queue');
@@ -182,6 +185,7 @@ async function runOnQueue(plan: SweepPlan, url: string, opts: { detach: boolean;
   } finally {
     bar?.stop();
     off();
+    await reader.close();
   }
   if (stop) {
     log(`sweep ${plan.name}: stopped following; the cells stay on the queue (adaptlab sweep status ${plan.dir} --queue ${target.display})`);
@@ -289,7 +293,7 @@ export const workerCommand: Command = {
     const concurrency = parseIntFlag('concurrency', values.concurrency, 1, 1024) ?? defaultConcurrency(1);
     const stallSeconds = parseIntFlag('stall-seconds', values['stall-seconds'], 1, 3600) ?? 30;
     const name = workerName();
-    const w = await startWorker(target, { concurrency, stallSeconds, log: (line) => log(`worker ${name}: ${line}`) });
+    const w = await startWorker(target, { concurrency, stallSeconds, log: (line) => log(`${new Date().toISOString()} worker ${name}: ${line}`) });
     log(`worker ${name}: taking cells from ${target.display}, ${concurrency} at a time (SIGINT/SIGTERM to stop)`);
     let signals = 0;
     let code = 0;

@@ -1,17 +1,21 @@
 // Sweeps across machines on BullMQ (Redis): enqueue a sweep's cells, run them in `adaptlab worker`s, read job states.
 // bullmq and ioredis are loaded only here and only when called, so the local pool needs neither at run time.
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Job, Queue, Worker } from 'bullmq';
 import { AdaptlabError } from '../core/errors.js';
 import { packageVersion } from '../core/package.js';
 import { cellDone, runCellAttempt, workerName, type AttemptOutcome } from './cell.js';
-import { cellDir, jobOf, readManifest, type CellJob, type SweepPlan } from './plan.js';
+import { cellDir, jobOf, MANIFEST_FILE, readManifest, type CellJob, type SweepPlan } from './plan.js';
 import { refreshSweepSummary, type QueueCellState } from './status.js';
 
 /** The one BullMQ queue every sweep's cells go through (job ids keep sweeps apart). */
 export const QUEUE_NAME = 'adaptlab-cells';
 /** Times a job may be recovered from a stalled worker (one that died or stopped renewing its lock) before it fails. */
 export const MAX_STALLED = 2;
+/** A worker rewrites a sweep's sweep-summary.json at most this often (every cell's end would be O(cells²) reads). */
+export const SUMMARY_EVERY_MS = 5000;
 /** Finished jobs are kept this long (seconds) in Redis; the results themselves are in the sweep directory. */
 export const KEEP_JOBS_SECONDS = 30 * 24 * 3600;
 
@@ -146,26 +150,47 @@ export async function enqueueSweep(plan: SweepPlan, target: QueueTarget): Promis
   return res;
 }
 
-/** BullMQ's state of each cell's job ("missing" when the queue has none). */
-export async function queueCellStates(plan: SweepPlan, target: QueueTarget): Promise<Map<string, QueueCellState>> {
+/** Reads job states from one open connection, for a process that follows a sweep. */
+export interface CellStateReader {
+  /** BullMQ's state of the jobs of `cellIds` (default: every cell of the plan; "missing" when the queue has none) */
+  read(plan: SweepPlan, cellIds?: readonly string[]): Promise<Map<string, QueueCellState>>;
+  close(): Promise<void>;
+}
+
+export async function openCellStateReader(target: QueueTarget): Promise<CellStateReader> {
   const q = await openQueue(target);
-  const out = new Map<string, QueueCellState>();
-  try {
-    for (const cell of plan.cells) {
-      const job = await q.getJob(jobIdOf(plan, cell.id));
-      if (!job) {
-        out.set(cell.id, { state: 'missing', failedReason: null, attemptsMade: 0 });
-        continue;
+  const one = async (plan: SweepPlan, id: string): Promise<QueueCellState> => {
+    const job = await q.getJob(jobIdOf(plan, id));
+    if (!job) return { state: 'missing', failedReason: null, attemptsMade: 0 };
+    return { state: await q.getJobState(job.id!), failedReason: job.failedReason || null, attemptsMade: job.attemptsMade };
+  };
+  return {
+    async read(plan, cellIds) {
+      const ids = cellIds ?? plan.cells.map((c) => c.id);
+      const out = new Map<string, QueueCellState>();
+      try {
+        for (let i = 0; i < ids.length; i += 100) {
+          const chunk = ids.slice(i, i + 100);
+          const states = await Promise.all(chunk.map((id) => one(plan, id)));
+          chunk.forEach((id, k) => out.set(id, states[k]!));
+        }
+      } catch (e) {
+        throw new QueueError(target.display, `cannot read job states: ${(e as Error).message}`);
       }
-      const state = await q.getJobState(job.id!);
-      out.set(cell.id, { state, failedReason: job.failedReason || null, attemptsMade: job.attemptsMade });
-    }
-  } catch (e) {
-    throw new QueueError(target.display, `cannot read job states: ${(e as Error).message}`);
+      return out;
+    },
+    close: () => q.close(),
+  };
+}
+
+/** BullMQ's state of each cell's job, read once. */
+export async function queueCellStates(plan: SweepPlan, target: QueueTarget): Promise<Map<string, QueueCellState>> {
+  const r = await openCellStateReader(target);
+  try {
+    return await r.read(plan);
   } finally {
-    await q.close();
+    await r.close();
   }
-  return out;
 }
 
 /** What the queue holds: job counts by state and, per sweep directory named in its jobs, how many jobs. */
@@ -231,12 +256,17 @@ export async function startWorker(target: QueueTarget, opts: WorkerOptions): Pro
   const log = opts.log ?? (() => undefined);
   const running = new Map<string, { abort: AbortController; why: 'shutdown' | 'lock' | null }>();
   const lockMs = Math.max(1000, Math.round(opts.stallSeconds * 1000));
+  const refreshed = new Map<string, number>();
   const processor = async (job: Job, token?: string, signal?: AbortSignal): Promise<{ skipped: boolean }> => {
     const data: unknown = job.data;
     if (!isCellJob(data)) throw new UnrecoverableError(`job ${job.id}: not an adaptlab sweep cell`);
     if (data.adaptlab !== packageVersion()) throw new Error(`cell ${data.cellId}: this worker (${workerName()}) runs adaptlab ${packageVersion()}, the sweep was planned with ${data.adaptlab}`);
     const attempt = job.attemptsMade + 1;
     const maxAttempts = job.opts.attempts ?? 1;
+    if (!existsSync(join(data.sweepDir, MANIFEST_FILE))) {
+      // never create the sweep's folder on this machine's own disk: its results would be invisible to everyone else
+      throw new Error(`cell ${data.cellId}: the sweep directory ${data.sweepDir} is not visible on ${workerName()} (mount the shared folder at the same path)`);
+    }
     const run = { abort: new AbortController(), why: null as 'shutdown' | 'lock' | null };
     signal?.addEventListener('abort', () => run.abort.abort(), { once: true });
     running.set(job.id!, run);
@@ -247,10 +277,14 @@ export async function startWorker(target: QueueTarget, opts: WorkerOptions): Pro
     } finally {
       running.delete(job.id!);
     }
-    try {
-      refreshSweepSummary(readManifest(data.sweepDir));
-    } catch {
-      // no manifest readable here: the summary is refreshed by `sweep` and `sweep status`
+    const last = refreshed.get(data.sweepDir) ?? 0;
+    if (Date.now() - last >= SUMMARY_EVERY_MS) {
+      refreshed.set(data.sweepDir, Date.now());
+      try {
+        refreshSweepSummary(readManifest(data.sweepDir));
+      } catch {
+        // the manifest is unreadable just now: `sweep` and `sweep status` refresh the summary too
+      }
     }
     if (run.why === 'shutdown') {
       // stopped by this worker's shutdown: back to the queue without using up an attempt

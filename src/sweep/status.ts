@@ -81,6 +81,10 @@ function cellStatus(plan: SweepPlan, id: string, values: Record<string, AxisValu
     const r = readResult(dir);
     return { ...base, state: 'done', error: null, result: r ? flattenResult(r) : null };
   }
+  if (q?.state === 'completed') {
+    // a worker wrote the result where this machine cannot see it (or it was deleted since)
+    return { ...base, state: 'failed', error: `the queue has the job completed, but ${dir} holds no result: is the sweep directory shared at the same path on every worker?` };
+  }
   if (q?.state === 'failed') return { ...base, state: 'failed', error: rec?.state === 'failed' ? rec.error : q.failedReason ?? rec?.error ?? 'failed in the queue' };
   if (!rec) return { ...base, note: q ? `queued: ${q.state}` : null };
   switch (rec.state) {
