@@ -293,18 +293,19 @@ export const workerCommand: Command = {
     const concurrency = parseIntFlag('concurrency', values.concurrency, 1, 1024) ?? defaultConcurrency(1);
     const stallSeconds = parseIntFlag('stall-seconds', values['stall-seconds'], 1, 3600) ?? 30;
     const name = workerName();
-    const w = await startWorker(target, { concurrency, stallSeconds, log: (line) => log(`${new Date().toISOString()} worker ${name}: ${line}`) });
-    log(`worker ${name}: taking cells from ${target.display}, ${concurrency} at a time (SIGINT/SIGTERM to stop)`);
+    const say = (line: string): void => log(`${new Date().toISOString()} worker ${name}: ${line}`);
+    const w = await startWorker(target, { concurrency, stallSeconds, log: say });
+    say(`taking cells from ${target.display}, ${concurrency} at a time (SIGINT/SIGTERM to stop)`);
     let signals = 0;
     let code = 0;
     const off = onSignals((sig) => {
       signals++;
       code = SIGNAL_EXIT[sig] ?? 1;
       if (signals === 1) {
-        log(`worker ${name}: ${sig}: finishing the running cells, taking no more (again to put them back on the queue and stop now)`);
+        say(`${sig}: finishing the running cells, taking no more (again to put them back on the queue and stop now)`);
         void w.close();
       } else {
-        log(`worker ${name}: ${sig} again: putting the running cells back on the queue`);
+        say(`${sig} again: putting the running cells back on the queue`);
         void w.close(true);
       }
     });
@@ -313,7 +314,7 @@ export const workerCommand: Command = {
     } finally {
       off();
     }
-    log(`worker ${name}: stopped`);
+    say(`stopped`);
     return code === 143 || code === 130 ? 0 : code;
   },
 };

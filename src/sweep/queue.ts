@@ -222,7 +222,7 @@ export async function queueOverview(target: QueueTarget, maxJobs = 10_000): Prom
 /** Whether a job's data is a sweep cell (what comes out of Redis is checked before it is run). */
 export function isCellJob(v: unknown): v is CellJob {
   const j = v as Partial<CellJob> | null;
-  return !!j && typeof j === 'object' && typeof j.sweepDir === 'string' && typeof j.cellId === 'string' && /^[A-Za-z0-9._-]+$/.test(j.cellId) &&
+  return !!j && typeof j === 'object' && typeof j.sweepDir === 'string' && !!j.values && typeof j.values === 'object' && typeof j.cellId === 'string' && /^[A-Za-z0-9._-]+$/.test(j.cellId) &&
     Array.isArray(j.argv) && j.argv.every((a) => typeof a === 'string') && typeof j.cwd === 'string' && typeof j.threads === 'number' &&
     !!j.env && typeof j.env === 'object' && (j.timeout === null || typeof j.timeout === 'number') && typeof j.adaptlab === 'string';
 }
@@ -237,7 +237,7 @@ export interface WorkerOptions {
 }
 
 export interface RunningWorker {
-  /** stop taking cells; `force` also kills the running cells (their jobs are taken up again after the lock expires) */
+  /** stop taking cells and wait for the running ones; `force` kills them instead and puts their jobs back on the queue */
   close(force?: boolean): Promise<void>;
   /** resolves when the worker has closed */
   closed: Promise<void>;
