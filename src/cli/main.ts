@@ -13,10 +13,12 @@ import { lectureCommand } from './lecture.js';
 import { runsCommand } from './runs.js';
 import { serveCommand } from './serve.js';
 import { playCommand } from './play.js';
+import { sweepCommand, workerCommand } from './sweep.js';
+import { exitWithParentFromEnv } from '../sweep/parent-watch.js';
 import { bold } from './output.js';
 import { packageVersion } from '../core/package.js';
 
-export const COMMANDS: Command[] = [lectureCommand, doctor, bench, data, metaTrainCommand, metaTestCommand, pretrainCommand, finetuneCommand, estimateCommand, multitaskCommand, runsCommand, serveCommand, playCommand];
+export const COMMANDS: Command[] = [lectureCommand, doctor, bench, data, metaTrainCommand, metaTestCommand, pretrainCommand, finetuneCommand, estimateCommand, multitaskCommand, runsCommand, serveCommand, playCommand, sweepCommand, workerCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -33,7 +35,8 @@ function help(): string {
     '  --version, -v    print the version',
     '',
     'Environment: ADAPTLAB_BACKEND=auto|native|ts, ADAPTLAB_THREADS=1..1024 (checked: a bad value is a usage error),',
-    'ADAPTLAB_MAX_IMAGE_PIXELS=N (default 16777216), ADAPTLAB_DEBUG=1 (stack of unexpected errors), NO_COLOR.',
+    'ADAPTLAB_MAX_IMAGE_PIXELS=N (default 16777216), ADAPTLAB_DEBUG=1 (stack of unexpected errors), NO_COLOR,',
+    'ADAPTLAB_EXIT_WITH_PARENT=PID (exit when process PID is no longer the parent: set by sweeps for their cells).',
     'Exit codes: 0 ok, 1 failed, 2 usage error.',
   ].join('\n');
 }
@@ -52,6 +55,7 @@ export async function main(argv: string[]): Promise<number> {
   };
   process.on('uncaughtException', late);
   process.on('unhandledRejection', late);
+  exitWithParentFromEnv();
   const [first, ...rest] = argv;
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
     const target = first === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
