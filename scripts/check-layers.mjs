@@ -20,7 +20,8 @@ export const LAYERS = {
   meta: 7, transfer: 7, multitask: 7,
   experiments: 8,
   runs: 9, report: 9, sweep: 9, bench: 9,
-  cli: 10, serve: 10, play: 10,
+  serve: 10, play: 10,
+  cli: 11, // the command line dispatches to everything, the dashboard (serve/) included
 };
 
 const IMPORT = /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;

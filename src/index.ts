@@ -13,3 +13,7 @@ export * as meta from './meta/index.js';
 export * from './meta/index.js';
 export * as transfer from './transfer/index.js';
 export * from './transfer/index.js';
+export * as multitask from './multitask/index.js';
+export * from './multitask/index.js';
+export * as experiments from './experiments/index.js';
+export * from './experiments/index.js';

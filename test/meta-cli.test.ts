@@ -66,6 +66,20 @@ describe('adaptlab meta-train / meta-test', () => {
     assert.match(run(['meta-train', '--help']).out, /protonet/);
   });
 
+  it('ProtoNet on the embedded MNIST digits (one split, halved into train and test) trains and meta-tests on a fresh machine', () => {
+    const out = mkdtempSync(join(tmpdir(), 'adaptlab-meta-mnist-'));
+    try {
+      const env = { ADAPTLAB_DATA_DIR: join(tmpdir(), 'adaptlab-no-data-dir') };
+      const r1 = spawnSync(process.execPath, [repoPath('bin', 'adaptlab.js'), 'meta-train', 'protonet', '--dataset', 'mnist', '--ways', '5', '--shots', '1', '--queries', '3', '--steps', '3', '--eval-every', '3', '--val-episodes', '3', '--out', out, '--json'], { encoding: 'utf8', env: { ...process.env, ADAPTLAB_THREADS: '1', ...env } });
+      assert.equal(r1.status, 0, r1.stderr);
+      const r2 = spawnSync(process.execPath, [repoPath('bin', 'adaptlab.js'), 'meta-test', out, '--episodes', '5', '--json'], { encoding: 'utf8', env: { ...process.env, ADAPTLAB_THREADS: '1', ...env } });
+      assert.equal(r2.status, 0, r2.stderr);
+      assert.equal(JSON.parse(r2.stdout).episodes, 5);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
   it('Omniglot ProtoNet: a few episodes run end to end and cross-domain meta-test on MNIST works', { skip: sharedDataDir() ? false : 'needs ../shared/data (Omniglot)' }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'adaptlab-cli-meta-'));
     try {

@@ -1,5 +1,8 @@
 // Pre-training objectives and their data: rotation batches, SimCLR views, the NT-Xent loss, and losses that fall.
 import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
   Conv4, ImageArrayDataset, Rng, augment, ntXent, pretrain, rotate90, rotationBatch, tensor, randn,
@@ -76,5 +79,29 @@ describe('pre-training', () => {
     const r = pretrain({ model, objective: 'supervised', data: toyImages(30, 8), rng: new Rng(9), timeBudget: 5, now: () => (t += 1), batchSize: 6 });
     assert.ok(r.steps >= 3 && r.steps <= 5, `${r.steps}`);
   });
-});
 
+  for (const objective of ['simclr', 'rotation'] as const) {
+    it(`${objective}: stopped mid-epoch and resumed from its checkpoint, it ends bit-identical to an uninterrupted run`, () => {
+      const dir = mkdtempSync(join(tmpdir(), 'adaptlab-pretrain-resume-'));
+      try {
+        const make = (): Conv4 => new Conv4({ rng: new Rng(11), hidden: 4, numClasses: objective === 'rotation' ? 4 : 3, imageSize: 8, pooling: 'stride' });
+        const base = { objective, data: toyImages(48, 12), batchSize: 16, lr: 3e-3 };
+        const whole = make();
+        const a = pretrain({ ...base, model: whole, rng: new Rng(13), steps: 10 });
+        // the "killed" run: stops after step 7, its newest checkpoint is step 4 (epoch 1, one batch in)
+        const b = pretrain({ ...base, model: make(), rng: new Rng(13), steps: 7, dir, checkpointEvery: 4 });
+        assert.equal(b.steps, 7);
+        assert.deepEqual(readdirSync(join(dir, 'checkpoints')), ['step-00000004']);
+        const resumed = make();
+        const c = pretrain({ ...base, model: resumed, rng: new Rng(13), steps: 10, dir, checkpointEvery: 4, resume: true });
+        assert.equal(c.resumedFrom, 4);
+        assert.deepEqual(c.losses, a.losses);
+        assert.equal(c.epochs, a.epochs);
+        const sa = whole.stateDict(), sc = resumed.stateDict();
+        for (const k of Object.keys(sa)) assert.ok(Buffer.from(sa[k]!.data.buffer).equals(Buffer.from(sc[k]!.data.buffer)), `${k} differs`);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+});

@@ -61,4 +61,17 @@ describe('fine-tuning protocol', () => {
     assert.ok(r.ood && r.perSeed.every((p) => p.id >= 0 && p.id <= 1 && p.ood !== null));
     assert.equal(r.strategy, 'full');
   });
+
+  it('a resumed protocol takes the (seed, lr) runs already made and trains only the rest, to the same result', () => {
+    const train = toy(200, 3), test = toy(60, 4);
+    const model = new Conv4({ rng: new Rng(5), hidden: 4, numClasses: 10, imageSize: 8, pooling: 'stride' });
+    const t = targetTask(train, test, { kind: 'none' }, 0);
+    const opts = { model, strategy: { kind: 'full' } as const, ...t, trainSize: 40, valSize: 30, lrGrid: [1e-2, 1e-4], seeds: 2, epochs: 2, batchSize: 20 };
+    const rows: { seed: number; lr: number; val: number; id: number; ood: number | null }[] = [];
+    const whole = runProtocol({ ...opts, onRun: (r) => rows.push(r) });
+    const again: number[] = [];
+    const resumed = runProtocol({ ...opts, done: rows.slice(0, 3), onRun: (r) => again.push(r.seed) });
+    assert.deepEqual(again, [1], 'only the fourth run is trained');
+    assert.deepEqual(resumed, whole);
+  });
 });

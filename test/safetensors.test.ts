@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
-  Conv4, FormatError, loadModule, loadSafetensors, noGrad, parseSafetensors, randn, Rng, saveModule, saveSafetensors,
+  Conv4, floatToHalf, FormatError, halfToFloat, loadModule, loadSafetensors, noGrad, parseSafetensors, randn, Rng, saveModule, saveSafetensors,
   serializeSafetensors, tensor, zeros,
 } from '../src/index.js';
 import { assertClose, repoPath } from './helpers.js';
@@ -177,3 +177,42 @@ describe('safetensors: names from the file are kept', () => {
   });
 });
 
+
+describe('safetensors: F16 writing', () => {
+  it('floatToHalf inverts halfToFloat on every non-NaN bit pattern and rounds to nearest, ties to even', () => {
+    for (let h = 0; h < 0x10000; h++) {
+      const v = halfToFloat(h);
+      if (Number.isNaN(v)) assert.ok(Number.isNaN(halfToFloat(floatToHalf(v))), `NaN ${h.toString(16)}`);
+      else assert.equal(floatToHalf(v), h, `pattern 0x${h.toString(16)} (${v})`);
+    }
+    assert.equal(floatToHalf(1 + 2 ** -11), 0x3c00, 'a tie between 1 and its successor goes to the even 1');
+    assert.equal(floatToHalf(1 + 3 * 2 ** -11), 0x3c02, 'a tie between 0x3c01 and 0x3c02 goes to the even 0x3c02');
+    assert.equal(floatToHalf(1 + 2 ** -11 + 2 ** -20), 0x3c01, 'above the tie rounds up');
+    assert.equal(floatToHalf(65520), 0x7c00, '65520 rounds to Infinity');
+    assert.equal(floatToHalf(65519), 0x7bff, '65519 rounds to the largest half');
+    assert.equal(floatToHalf(-1e9), 0xfc00);
+    assert.equal(floatToHalf(2 ** -25), 0, 'half of the smallest subnormal ties to zero');
+    assert.equal(floatToHalf(1.5 * 2 ** -25), 1, 'above it rounds to the smallest subnormal');
+    assert.equal(floatToHalf(2 ** -14 - 2 ** -25), 0x0400, 'the largest subnormal plus half a step rounds up to the smallest normal');
+    assert.equal(floatToHalf(-0), 0x8000);
+  });
+
+  it('float16 stores the chosen float tensors as F16 (half the bytes) and reads them back as float32', () => {
+    const rng = new Rng(4);
+    const w = randn([3, 5], rng), b = tensor([0.1, -2.5, 70000]), n = tensor(Int32Array.from([7]), { shape: [1] });
+    const parts = serializeSafetensors({ w, b, n }, { float16: ['w', 'b'], metadata: { k: 'v' } });
+    const bytes = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+    let o = 0;
+    for (const p of parts) { bytes.set(p, o); o += p.length; }
+    const f = parseSafetensors(bytes);
+    assert.deepEqual(f.storedDTypes, { w: 'F16', b: 'F16', n: 'I32' });
+    assert.equal(f.tensors['w']!.dtype, 'float32');
+    assertClose(f.tensors['w']!, w, { rtol: 2 ** -11, atol: 2 ** -24 });
+    assert.deepEqual(Array.from(f.tensors['b']!.data), [halfToFloat(floatToHalf(0.1)), -2.5, Infinity]);
+    assert.deepEqual(Array.from(f.tensors['n']!.data), [7]);
+    const all = serializeSafetensors({ w, b }, { float16: 'all' });
+    const f32 = serializeSafetensors({ w, b });
+    const size = (ps: Uint8Array[]): number => ps.slice(2).reduce((a, p) => a + p.length, 0);
+    assert.equal(size(all) * 2, size(f32), 'F16 data is half the F32 data');
+  });
+});

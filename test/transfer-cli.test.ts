@@ -1,7 +1,7 @@
 // `adaptlab pretrain`, `finetune` and `estimate` end to end on the embedded MNIST digits; usage errors exit 2.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -51,12 +51,34 @@ describe('adaptlab pretrain / finetune / estimate', () => {
         [['finetune', src, '--target', 'mnist', '--strategy', 'full', '--shots', '2', '--train-size', '9'], /not both/],
         [['pretrain', '--dataset', 'mnist', '--objective', 'magic', '--out', src], /supervised, rotation or simclr/],
         [['estimate', src, '--target', 'mnist', '--metric', 'vibes'], /leep, nce, logme, hscore/],
+        [['pretrain', '--dataset', 'mnist', '--steps', '3', '--time-budget', '2', '--out', src], /not both/],
+        [['pretrain', '--dataset', 'mnist', '--classes', '1', '--alphabets', 'Latin', '--out', src], /not both/],
       ];
       for (const [args, re] of cases) {
         const r = run(args);
         assert.equal(r.code, 2, `${args.join(' ')}: ${r.err}`);
         assert.match(r.err, re);
       }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('--epochs 0 saves the initialisation and --steps stops after that many optimiser steps', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'adaptlab-transfer-cli-'));
+    try {
+      const a = run(['pretrain', '--dataset', 'mnist', '--model', 'mlp', '--epochs', '0', '--seed', '4', '--out', join(dir, 'a'), '--json']);
+      assert.equal(a.code, 0, a.err);
+      assert.equal(JSON.parse(a.out).steps, 0);
+      const b = run(['pretrain', '--dataset', 'mnist', '--model', 'mlp', '--steps', '7', '--seed', '4', '--out', join(dir, 'b'), '--json']);
+      assert.equal(b.code, 0, b.err);
+      assert.equal(JSON.parse(b.out).steps, 7);
+      assert.equal(readFileSync(join(dir, 'b', 'metrics.jsonl'), 'utf8').trim().split('\n').length, 7);
+      // the random initialisation is a checkpoint like any other: finetune and estimate read it
+      const e = run(['estimate', join(dir, 'a'), join(dir, 'b'), '--target', 'mnist', '--metric', 'logme', '--size', '100', '--json']);
+      assert.equal(e.code, 0, e.err);
+      const rows = JSON.parse(e.out).rows as { logme: number }[];
+      assert.notEqual(rows[0]!.logme, rows[1]!.logme);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -3,6 +3,7 @@ import type { FloatDType } from '../core/dtype.js';
 import { BackendError } from '../core/errors.js';
 import { tsKernels } from './ts/index.js';
 import type { Kernels } from './types.js';
+// The browser bundle (scripts/build-browser.mjs) resolves this import to ./native/unavailable.ts: no node: modules.
 import { loadNative, nativeLoaded, setNativeThreads, type NativeStatus } from './native/load.js';
 import { allTs, type DTypeKernels } from './native/probe.js';
 
@@ -27,8 +28,13 @@ export interface BackendInfo {
   dtypes: Record<FloatDType, DTypeKernels>;
 }
 
+/** An environment variable, or undefined where there is no `process` (a browser). */
+function env(name: string): string | undefined {
+  return typeof process === 'undefined' ? undefined : process.env?.[name];
+}
+
 function envBackend(): BackendName {
-  const v = (process.env['ADAPTLAB_BACKEND'] ?? 'auto').trim().toLowerCase();
+  const v = (env('ADAPTLAB_BACKEND') ?? 'auto').trim().toLowerCase();
   if (v === 'auto' || v === 'native' || v === 'ts') return v;
   throw new BackendError(`ADAPTLAB_BACKEND must be auto, native or ts (got "${v}")`);
 }
@@ -101,7 +107,7 @@ export function withBackend<T>(name: BackendName, fn: () => T): T {
  */
 export function setThreads(n: number): void {
   if (!Number.isInteger(n) || n < 1 || n > 1024) throw new BackendError(`threads must be an integer in [1, 1024], got ${String(n)}`);
-  process.env['ADAPTLAB_THREADS'] = String(n);
+  if (typeof process !== 'undefined') process.env['ADAPTLAB_THREADS'] = String(n);
   if (nativeLoaded()) setNativeThreads(n);
 }
 

@@ -7,13 +7,18 @@ import { bench } from './bench.js';
 import { data } from './data.js';
 import { doctor } from './doctor.js';
 import { metaTestCommand, metaTrainCommand } from './meta.js';
+import { multitaskCommand } from './multitask.js';
 import { estimateCommand, finetuneCommand, pretrainCommand } from './transfer.js';
+import { lectureCommand } from './lecture.js';
+import { runsCommand } from './runs.js';
+import { serveCommand } from './serve.js';
+import { playCommand } from './play.js';
 import { sweepCommand, workerCommand } from './sweep.js';
 import { exitWithParentFromEnv } from '../sweep/parent-watch.js';
 import { bold } from './output.js';
 import { packageVersion } from '../core/package.js';
 
-export const COMMANDS: Command[] = [doctor, bench, data, metaTrainCommand, metaTestCommand, pretrainCommand, finetuneCommand, estimateCommand, sweepCommand, workerCommand];
+export const COMMANDS: Command[] = [lectureCommand, doctor, bench, data, metaTrainCommand, metaTestCommand, pretrainCommand, finetuneCommand, estimateCommand, multitaskCommand, runsCommand, serveCommand, playCommand, sweepCommand, workerCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

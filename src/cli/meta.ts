@@ -1,11 +1,14 @@
 // `adaptlab meta-train <method>` and `adaptlab meta-test DIR`: episodic training into a run directory, and the evaluation protocol.
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { backendInfo } from '../backend/index.js';
-import { packageVersion } from '../core/package.js';
 import { FormatError } from '../core/errors.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { Rng } from '../engine/rng.js';
+import type { Tensor } from '../engine/tensor.js';
+import { listCheckpoints } from '../io/checkpoint-dir.js';
+import type { Task } from '../meta/learner.js';
+import { encodeImages, type ImageGroup, type SampleImage, type Samples } from '../report/images.js';
+import { provenance, RunDir, SAMPLES_FILE } from '../runs/run-dir.js';
 import { readCheckpointDir } from '../meta/checkpoint.js';
 import { evaluate } from '../meta/evaluate.js';
 import { METHODS, buildLearner, defaultSchedule, evalTasks, trainTaskSource, withDefaults, type MetaConfig } from '../meta/recipes.js';
@@ -14,6 +17,7 @@ import { UsageError, type Command } from './command.js';
 import { applyBackendFlags, BACKEND_FLAGS, parseIntFlag } from './flags.js';
 import { bold, log, printJson, table } from './output.js';
 import { progressBar } from './progress.js';
+import { finishReport } from './reports.js';
 
 const DATASETS = ['omniglot', 'sinusoid', 'mnist', 'fashion-mnist'];
 
@@ -29,7 +33,8 @@ const TRAIN_USAGE = [
   'Omniglot splits: snell (default: Vinyals\' characters with Snell\'s 172 validation characters), vinyals and lake',
   '(no validation characters: no model selection), maml. MNIST/Fashion-MNIST: classes 0-4 train, 5-9 validation/test.',
   'Unset options take the method\'s paper defaults for the setting (docs/RESULTS.md). The run directory gets',
-  'config.json, metrics.jsonl, checkpoints/ (the newest two), best/ and summary.json; --resume continues it.',
+  'config.json, metrics.jsonl, samples.json, checkpoints/ (the newest two), best/, summary.json and report.html (also',
+  'when stopped by SIGINT/SIGTERM); --resume continues it from its newest checkpoint (metrics after it are dropped).',
 ].join('\n');
 
 const TEST_USAGE = [
@@ -87,7 +92,9 @@ export const metaTrainCommand: Command = {
     const configPath = join(out, 'config.json');
     let config: MetaConfig;
     if (values.resume && existsSync(configPath)) {
-      config = (JSON.parse(readFileSync(configPath, 'utf8')) as { meta: MetaConfig }).meta;
+      const saved = JSON.parse(readFileSync(configPath, 'utf8')) as { meta?: MetaConfig; kind?: string };
+      if (!saved.meta) throw new UsageError(`--resume: ${out} holds a ${saved.kind ?? 'different'} run, not a meta-train run`);
+      config = saved.meta;
       if (config.method !== method || config.dataset !== dataset) throw new UsageError(`--resume: ${out} holds a ${config.method} run on ${config.dataset}`);
     } else {
       if (existsSync(join(out, 'checkpoints')) && !values.resume) throw new UsageError(`${out} already holds a run; pass --resume to continue it or choose another --out`);
@@ -109,16 +116,18 @@ export const metaTrainCommand: Command = {
       if (values.split !== undefined && !['vinyals', 'snell', 'maml', 'lake'].includes(values.split)) throw new UsageError(`--split must be vinyals, snell, maml or lake, got "${values.split}"`);
     }
     const full = withDefaults(config);
-    const info = backendInfo();
-    mkdirSync(out, { recursive: true });
-    writeFileAtomic(configPath, `${JSON.stringify({
-      command: ['adaptlab', 'meta-train', ...argv], meta: config, resolved: full,
-      adaptlab: packageVersion(), node: process.versions.node, backend: info.name, threads: info.name === 'native' ? info.native.threads : 1,
-      created: new Date().toISOString(),
-    }, null, 2)}\n`);
+    const command = ['adaptlab', 'meta-train', ...argv];
+    const resuming = values.resume === true && existsSync(configPath);
+    const run = resuming ? RunDir.resume(out, command) : RunDir.create(out, provenance('meta-train', command, config.seed), { meta: config, resolved: full });
+    if (resuming) {
+      // the records after the checkpoint the loop resumes from are written again: drop them so the log reads as one run
+      const from = listCheckpoints(out).pop()?.step ?? 0;
+      run.truncateMetrics((r) => typeof r['step'] !== 'number' || r['step'] <= from);
+    }
 
     const learner = buildLearner(config);
     const tasks = trainTaskSource(config);
+    if (!resuming && config.dataset !== 'sinusoid') run.writeJson(SAMPLES_FILE, episodeSamples(tasks, config));
     const evalEvery = parseIntFlag('eval-every', values['eval-every'], 1) ?? Math.max(1, Math.min(500, Math.floor((steps ?? 5000) / 10)));
     const valEpisodes = parseIntFlag('val-episodes', values['val-episodes'], 1) ?? 100;
     const valTasks = evalTasks(config, 'val', valEpisodes, config.seed + 1);
@@ -128,7 +137,6 @@ export const metaTrainCommand: Command = {
     const onSignal = (): void => { stop.requested = true; };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    const metricsPath = join(out, 'metrics.jsonl');
     const quiet = values.json === true;
     const bar = progressBar(`${method} steps`, ['loss', 'acc'], { quiet });
     const total = steps ?? 0;
@@ -140,7 +148,7 @@ export const metaTrainCommand: Command = {
         schedule: defaultSchedule(method), checkpointEvery: parseIntFlag('checkpoint-every', values['checkpoint-every'], 1) ?? evalEvery,
         clipGradValue: undefined, validation, stop,
         onStep: ({ step, metrics, lr, elapsed }) => {
-          appendFileSync(metricsPath, `${JSON.stringify({ step, split: 'train', loss: metrics.loss, accuracy: metrics.accuracy ?? null, mse: metrics.mse ?? null, lr, elapsed })}\n`);
+          run.logFast({ step, split: 'train', loss: metrics.loss, accuracy: metrics.accuracy ?? null, mse: metrics.mse ?? null, lr, elapsed });
           const acc = metrics.accuracy !== undefined ? (100 * metrics.accuracy).toFixed(1) : metrics.mse !== undefined ? `mse ${metrics.mse.toFixed(3)}` : '-';
           if (bar) bar.update(total ? step : 0, { loss: metrics.loss.toFixed(4), acc });
           else if (!quiet && elapsed - lastLog >= 10) {
@@ -149,13 +157,14 @@ export const metaTrainCommand: Command = {
           }
         },
         onValidation: ({ step, result, best }) => {
-          appendFileSync(metricsPath, `${JSON.stringify({ step, split: 'val', metric: result.metric, mean: result.mean, ci95: result.ci95, episodes: result.episodes, best })}\n`);
+          run.log({ step, split: 'val', metric: result.metric, mean: result.mean, ci95: result.ci95, episodes: result.episodes, best });
           if (!quiet && !bar) log(`${method} step ${step}: validation ${result.metric} ${fmtMetric(result.metric, result.mean, result.ci95)}${best ? ' (best)' : ''}`);
         },
       });
       bar?.stop();
       const summary = { method, dataset, ways: config.ways, shots: config.shots, steps: result.steps, elapsedSeconds: result.elapsedSeconds, stoppedBy: result.stoppedBy, best: result.best, resumedFrom: result.resumedFrom };
-      writeFileAtomic(join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+      run.writeSummary(summary);
+      await finishReport(out, quiet);
       if (quiet) printJson(summary);
       else {
         const metric = full.dataset === 'sinusoid' ? 'mse' : 'accuracy';
@@ -171,6 +180,21 @@ export const metaTrainCommand: Command = {
     }
   },
 };
+
+/** Pictures of one training episode: the support set (ways × shots) and some queries, with their episode labels. */
+function episodeSamples(tasks: (rng: Rng) => Task[], config: MetaConfig): Samples {
+  const task = tasks(new Rng(config.seed).fork('samples'))[0];
+  if (!task || task.support.x.shape.length !== 4) return { groups: [] };
+  const groups: ImageGroup[] = [];
+  const side = (x: Tensor, y: Tensor, n: number): SampleImage[] => {
+    const per = x.data.length / x.shape[0]!;
+    const k = Math.min(n, x.shape[0]!);
+    return encodeImages(x.data.subarray(0, k * per), [k, ...x.shape.slice(1)], Array.from(y.data.subarray(0, k), (c) => `class ${c}`));
+  };
+  groups.push({ title: `A training episode: the support set (${config.ways}-way, ${config.shots}-shot)`, caption: 'Labels are the episode\'s own (0..ways−1): each episode draws new classes.', images: side(task.support.x, task.support.y, 25) });
+  if (task.query.x.shape[0]! > 0) groups.push({ title: 'Some of its queries', images: side(task.query.x, task.query.y, 10) });
+  return { groups };
+}
 
 function quietFlag(values: { json?: boolean | undefined }): boolean {
   return values.json === true;

@@ -4,6 +4,7 @@ import jpeg from 'jpeg-js';
 import pngjs from 'pngjs';
 import { ArgumentError, FormatError } from '../core/errors.js';
 import { inflateBounded, readFileBytes, writeFileAtomic } from './io.js';
+import { luma } from './transforms.js';
 
 /** An image in planar layout (channel-major, CHW), one byte per sample (0..255) or float32. */
 export interface Image<A extends Uint8Array | Float32Array = Uint8Array> {
@@ -86,10 +87,6 @@ export function isPng(b: Uint8Array): boolean {
 
 export function isJpeg(b: Uint8Array): boolean {
   return b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
-}
-
-function luma(r: number, g: number, b: number): number {
-  return Math.floor((r * 299 + g * 587 + b * 114 + 500) / 1000);
 }
 
 /** Interleaved RGB(A) rows → planar gray or RGB. */

@@ -11,6 +11,11 @@ import { fileExists, readFileBytes } from './io.js';
 export const MNIST_CLASSES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] as const;
 /** Fashion-MNIST's class names (Xiao, Rasul & Vollgraf 2017). */
 export const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'] as const;
+/**
+ * Three superclasses of Fashion-MNIST: `groupOf[c]` is the superclass of class c — tops (T-shirt/top, Pullover, Coat,
+ * Shirt), footwear (Sandal, Sneaker, Ankle boot) and other (Trouser, Dress, Bag).
+ */
+export const FASHION_MNIST_SUPERCLASSES = { names: ['tops', 'footwear', 'other'], groupOf: [0, 2, 0, 2, 0, 1, 0, 1, 2, 1] } as const;
 
 /**
  * An image/label IDX pair as a dataset (N×1×H×W uint8). Counts must agree and labels be < `classes.length`.

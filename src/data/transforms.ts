@@ -2,6 +2,11 @@
 import { ArgumentError } from '../core/errors.js';
 import type { Image } from './image.js';
 
+/** ITU-R 601-2 luma of an RGB triple, rounded (PIL's convert('L'), the grayscale every decoder here produces). */
+export function luma(r: number, g: number, b: number): number {
+  return Math.floor((r * 299 + g * 587 + b * 114 + 500) / 1000);
+}
+
 /** A new zeroed array of the same element type (plain Uint8Array even for a Node Buffer). */
 export function alike<A extends Uint8Array | Float32Array>(a: A, n: number): A {
   return (a instanceof Float32Array ? new Float32Array(n) : new Uint8Array(n)) as A;

@@ -9,6 +9,7 @@ import { crossEntropy } from '../engine/ops/nn.js';
 import { sum } from '../engine/ops/reduce.js';
 import { indexSelect } from '../engine/ops/shape.js';
 import type { FloatDType } from '../core/dtype.js';
+import { ArgumentError } from '../core/errors.js';
 import { withBatchNormPolicy, type BatchNormPolicy } from '../nn/batchnorm-policy.js';
 import { Linear } from '../nn/layers/linear.js';
 import { Module, type AnyModule } from '../nn/module.js';
@@ -151,6 +152,8 @@ export interface FineTuneBaselineOptions extends Omit<BaselineOptions, 'head' | 
   /** Adam steps on the support, all parameters (default 100, lr 1e-3) */
   steps?: number;
   lr?: number;
+  /** support examples per step (default: all of them); a mini-batch bounds the cost of large supports */
+  batch?: number;
 }
 
 /**
@@ -164,9 +167,12 @@ export class FineTune extends Baseline {
   private readonly lr: number;
   private readonly ftRng: Rng;
   private readonly policy: BatchNormPolicy;
+  private readonly batch: number | null;
 
   constructor(opts: FineTuneBaselineOptions) {
     super({ ...opts, head: 'linear' });
+    this.batch = opts.batch ?? null;
+    if (this.batch !== null && (!Number.isInteger(this.batch) || this.batch < 1)) throw new ArgumentError('FineTune', `batch must be a positive integer, got ${this.batch}`);
     this.steps = opts.steps ?? 100;
     this.lr = opts.lr ?? 1e-3;
     this.ftRng = opts.rng.fork('finetune');
@@ -179,10 +185,18 @@ export class FineTune extends Baseline {
     const backbone = net.child<Backbone>('backbone');
     net.setSubmodule('head', new Linear(backbone.featureDim, ways, { rng: this.ftRng.fork('head'), dtype: net.dtype }));
     const opt = new Adam(net.parameters(), { lr: this.lr });
+    const n = support.y.shape[0]!;
+    const rng = this.ftRng.fork('batches'); // the same draws for every task, as Baseline's head fitting
     enableGrad(() => {
       for (let s = 0; s < this.steps; s++) {
         opt.zeroGrad();
-        withBatchNormPolicy(this.policy, () => crossEntropy(net.call(support.x), support.y)).backward();
+        let { x, y } = support;
+        if (this.batch !== null && this.batch < n) {
+          const idx = tensor(Int32Array.from(rng.choice(n, this.batch)), { shape: [this.batch] });
+          x = indexSelect(x, 0, idx);
+          y = indexSelect(y, 0, idx);
+        }
+        withBatchNormPolicy(this.policy, () => crossEntropy(net.call(x), y)).backward();
         opt.step();
       }
     });

@@ -1,11 +1,10 @@
 // Meta-training checkpoints that survive kill -9: learner tensors, optimiser state and trainer state per directory.
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { FormatError, StateDictError } from '../core/errors.js';
+import { StateDictError } from '../core/errors.js';
 import { noGrad } from '../engine/autograd.js';
 import type { Tensor } from '../engine/tensor.js';
-import { writeFileAtomic } from '../io/atomic.js';
 import { loadOptimizer, saveOptimizer } from '../io/checkpoint.js';
+import { checkpointDirFor, listCheckpoints, pruneCheckpoints, readTrainerState, writeCheckpointDir as writeDir } from '../io/checkpoint-dir.js';
 import { loadSafetensors, saveSafetensors } from '../io/safetensors.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { MetaLearner } from './learner.js';
@@ -58,63 +57,22 @@ export interface TrainerState {
 }
 
 /**
- * Write a complete checkpoint as one directory: files go into `<name>.tmp-<pid>`, which is renamed into place
- * only when complete, so a kill at any moment leaves either the old checkpoint or the new one, never a torn one.
+ * Write a complete checkpoint as one directory (io/checkpoint-dir.ts: written under a temporary name and renamed
+ * into place, so a kill at any moment leaves either the old checkpoint or the new one, never a torn one).
  */
 export function writeCheckpointDir(dir: string, learner: MetaLearner, optimizer: Optimizer | null, state: TrainerState): void {
-  const tmp = `${dir}.tmp-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  saveLearner(join(tmp, 'learner.safetensors'), learner, { step: String(state.step) });
-  if (optimizer) saveOptimizer(join(tmp, 'optimizer.safetensors'), optimizer);
-  writeFileAtomic(join(tmp, 'trainer.json'), `${JSON.stringify(state, null, 2)}\n`);
-  const old = `${dir}.old-${process.pid}`;
-  if (existsSync(dir)) renameSync(dir, old);
-  renameSync(tmp, dir);
-  rmSync(old, { recursive: true, force: true });
+  writeDir(dir, (tmp) => {
+    saveLearner(join(tmp, 'learner.safetensors'), learner, { step: String(state.step) });
+    if (optimizer) saveOptimizer(join(tmp, 'optimizer.safetensors'), optimizer);
+  }, state);
 }
 
 /** Read a checkpoint directory into a learner (and optimiser); returns the trainer state. */
 export function readCheckpointDir(dir: string, learner: MetaLearner, optimizer: Optimizer | null): TrainerState {
-  const statePath = join(dir, 'trainer.json');
-  if (!existsSync(statePath)) throw new FormatError(dir, 'no trainer.json: not a checkpoint directory');
-  let state: TrainerState;
-  try {
-    state = JSON.parse(readFileSync(statePath, 'utf8')) as TrainerState;
-  } catch (e) {
-    throw new FormatError(statePath, `not JSON: ${(e as Error).message}`);
-  }
-  if (!Number.isInteger(state.step) || state.step < 0) throw new FormatError(statePath, `step must be a non-negative integer, got ${String(state.step)}`);
+  const state = readTrainerState<TrainerState>(dir);
   loadLearner(join(dir, 'learner.safetensors'), learner);
   if (optimizer) loadOptimizer(join(dir, 'optimizer.safetensors'), optimizer);
   return state;
 }
 
-/** Checkpoint directories under `root/checkpoints`, newest step last (a leftover .tmp or .old is ignored or recovered). */
-export function listCheckpoints(root: string): { step: number; dir: string }[] {
-  const base = join(root, 'checkpoints');
-  if (!existsSync(base)) return [];
-  const byStep = new Map<number, { dir: string; old: boolean }>();
-  for (const name of readdirSync(base)) {
-    const m = /^step-(\d+)(\.old-\d+)?$/.exec(name);
-    if (!m || !existsSync(join(base, name, 'trainer.json'))) continue;
-    const step = Number(m[1]), old = m[2] !== undefined;
-    const prev = byStep.get(step);
-    if (!prev || (prev.old && !old)) byStep.set(step, { dir: join(base, name), old });
-  }
-  const out = [...byStep].map(([step, { dir }]) => ({ step, dir }));
-  return out.sort((a, b) => a.step - b.step);
-}
-
-/** Remove all but the newest `keep` checkpoints and any stale temporary directories. */
-export function pruneCheckpoints(root: string, keep: number): void {
-  const base = join(root, 'checkpoints');
-  if (!existsSync(base)) return;
-  for (const name of readdirSync(base)) if (/\.tmp-\d+$|\.old-\d+$/.test(name)) rmSync(join(base, name), { recursive: true, force: true });
-  const all = listCheckpoints(root);
-  for (const c of all.slice(0, Math.max(0, all.length - keep))) rmSync(c.dir, { recursive: true, force: true });
-}
-
-export function checkpointDirFor(root: string, step: number): string {
-  return join(root, 'checkpoints', `step-${String(step).padStart(8, '0')}`);
-}
+export { checkpointDirFor, listCheckpoints, pruneCheckpoints };

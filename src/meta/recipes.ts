@@ -1,7 +1,7 @@
 // Learners and task sources built from a plain config (what `adaptlab meta-train` records in config.json).
 import { ArgumentError } from '../core/errors.js';
 import { EpisodeSampler } from '../data/episodes.js';
-import { openDataset, type OpenOptions } from '../data/registry.js';
+import { datasetTrainTest, openDataset, type OpenOptions } from '../data/registry.js';
 import { SinusoidTasks } from '../data/tasks.js';
 import { collate, type ClassificationDataset } from '../data/dataset.js';
 import { Rng } from '../engine/rng.js';
@@ -105,11 +105,13 @@ export function openSplit(c: MetaConfig, part: 'train' | 'val' | 'test'): { data
   }
   // MNIST-like datasets: 10 classes; meta-training uses classes 0–4 (train images), validation and test 5–9
   // (validation on train images, test on test images)
-  const s = ds.split(part === 'test' ? 'test' : 'train');
-  const k = s.dataset.classes.length;
+  // (a dataset shipped as one split, like the embedded MNIST digits, is halved: even indices train, odd ones test)
+  const halves = datasetTrainTest(ds);
+  const dataset = part === 'test' ? halves.test : halves.train;
+  const k = dataset.classes.length;
   const half = Math.floor(k / 2);
   const classes = part === 'train' ? Array.from({ length: half }, (_, i) => i) : Array.from({ length: k - half }, (_, i) => half + i);
-  return { ...s, classes };
+  return { dataset, rotate: 'none', split: part === 'test' ? 'test' : 'train', classes };
 }
 
 function mustOpen(c: MetaConfig, part: 'train' | 'test'): NonNullable<ReturnType<typeof openSplit>> {

@@ -1,5 +1,6 @@
 // Run directories: the one on-disk shape every training command writes (config.json, metrics.jsonl, summary.json).
-import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { backendInfo } from '../backend/index.js';
 import { FormatError } from '../core/errors.js';
@@ -23,6 +24,10 @@ export interface RunProvenance {
 export const CONFIG_FILE = 'config.json';
 export const METRICS_FILE = 'metrics.jsonl';
 export const SUMMARY_FILE = 'summary.json';
+export const REPORT_FILE = 'report.html';
+export const SAMPLES_FILE = 'samples.json';
+/** Written when a process starts or resumes a run and removed with the summary: `{pid, host, started}`. */
+export const RUNNING_FILE = 'running.json';
 
 /** Provenance of a run started now by this process. */
 export function provenance(kind: string, command: string[], seed: number | null): RunProvenance {
@@ -50,7 +55,22 @@ export class RunDir {
     const abs = resolve(dir);
     mkdirSync(abs, { recursive: true });
     writeFileAtomic(join(abs, CONFIG_FILE), `${JSON.stringify({ ...prov, ...extra }, null, 2)}\n`);
-    return new RunDir(abs);
+    const run = new RunDir(abs);
+    run.markRunning();
+    return run;
+  }
+
+  /**
+   * Continue an existing run (--resume): its config keeps the original command, seed and provenance, and gains
+   * a `resumes` entry with this command and time.
+   */
+  static resume(dir: string, command: string[]): RunDir {
+    const run = RunDir.open(dir);
+    const cfg = run.config();
+    const resumes = Array.isArray(cfg['resumes']) ? cfg['resumes'] : [];
+    writeFileAtomic(run.path(CONFIG_FILE), `${JSON.stringify({ ...cfg, resumes: [...resumes, { command, created: new Date().toISOString() }] }, null, 2)}\n`);
+    run.markRunning();
+    return run;
   }
 
   /** An existing run directory (it must hold a config.json). */
@@ -80,8 +100,33 @@ export class RunDir {
     appendFileSync(this.path(METRICS_FILE), `${JSON.stringify(record)}\n`);
   }
 
+  /** Write summary.json: the run has finished (its running.json goes). */
   writeSummary(summary: Record<string, unknown>): void {
     writeFileAtomic(this.path(SUMMARY_FILE), `${JSON.stringify(summary, null, 2)}\n`);
+    rmSync(this.path(RUNNING_FILE), { force: true });
+  }
+
+  /** Record that this process is writing the run (`adaptlab runs` tells running from stopped by it). */
+  markRunning(): void {
+    writeFileAtomic(this.path(RUNNING_FILE), `${JSON.stringify({ pid: process.pid, host: hostname(), started: new Date().toISOString() })}\n`);
+  }
+
+  /** Replace a JSON file of the run atomically (samples.json, a command's own state). */
+  writeJson(name: string, value: unknown): void {
+    writeFileAtomic(this.path(name), `${JSON.stringify(value)}\n`);
+  }
+
+  /**
+   * Keep only the metrics records `keep` accepts (and drop a torn last line): a resumed run first forgets the
+   * records written after its checkpoint, so its metrics end as an uninterrupted run's do. Returns how many went.
+   */
+  truncateMetrics(keep: (record: Record<string, unknown>) => boolean): number {
+    const p = this.path(METRICS_FILE);
+    if (!existsSync(p)) return 0;
+    const all = readMetrics(p);
+    const kept = all.filter(keep);
+    writeFileAtomic(p, kept.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    return all.length - kept.length;
   }
 
   config<T = Record<string, unknown>>(): T {

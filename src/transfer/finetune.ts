@@ -9,6 +9,7 @@ import { crossEntropy } from '../engine/ops/nn.js';
 import { sum, variance, mean } from '../engine/ops/reduce.js';
 import { concat, indexSelect, reshape } from '../engine/ops/shape.js';
 import { withBatchNormPolicy } from '../nn/batchnorm-policy.js';
+import { Dropout } from '../nn/layers/activation.js';
 import { Linear } from '../nn/layers/linear.js';
 import type { AnyModule } from '../nn/module.js';
 import { Adam } from '../optim/adam.js';
@@ -155,14 +156,31 @@ export function fineTune(o: FineTuneOptions): FineTuneResult {
   const policy = (o.batchNorm ?? 'eval') === 'eval' ? 'running' : 'update';
   const forward = (x: Tensor): Tensor => withBatchNormPolicy(policy, () => net.call(x) as Tensor);
   const n = o.train.x.shape[0]!;
-  const batches = (rng: Rng): LabeledData[] => {
+  const batches = (rng: Rng): (LabeledData & { idx: Tensor })[] => {
     const order = rng.permutation(n);
-    const out: LabeledData[] = [];
+    const out: (LabeledData & { idx: Tensor })[] = [];
     for (let i = 0; i < n; i += batchSize) {
       const idx = tensor(Int32Array.from(order.slice(i, i + batchSize)), { shape: [Math.min(batchSize, n - i)] });
-      out.push({ x: indexSelect(o.train.x, 0, idx), y: indexSelect(o.train.y, 0, idx) });
+      out.push({ x: indexSelect(o.train.x, 0, idx), y: indexSelect(o.train.y, 0, idx), idx });
     }
     return out;
+  };
+  // A frozen trunk with eval-mode BatchNorm and no dropout computes the same features every epoch: when only the
+  // head trains (linear probing, LP-FT's first stage), the features are computed once and the head trains on them.
+  const headLayer = net.getSubmodule(head.path);
+  const deterministicTrunk = policy === 'running' && typeof (net as { features?: unknown }).features === 'function'
+    && !net.namedModules().some(([, m]) => m instanceof Dropout);
+  let cachedFeatures: Tensor | null = null;
+  const trunkFeatures = (): Tensor => {
+    cachedFeatures ??= noGrad(() => withBatchNormPolicy('running', () => {
+      const parts: Tensor[] = [];
+      for (let i = 0; i < n; i += 256) {
+        const idx = tensor(Int32Array.from({ length: Math.min(256, n - i) }, (_, k) => i + k), { shape: [Math.min(256, n - i)] });
+        parts.push((net as unknown as { features(x: Tensor): Tensor }).features(indexSelect(o.train.x, 0, idx)));
+      }
+      return concat(parts, 0);
+    }));
+    return cachedFeatures;
   };
   const losses: number[] = [];
   const stages: ('lp' | 'ft')[] = s.kind === 'lp-ft' ? ['lp', 'ft'] : ['ft'];
@@ -181,11 +199,12 @@ export function fineTune(o: FineTuneOptions): FineTuneResult {
       } else if (s.kind === 'layerwise-lr') {
         for (const name of names) setLr(name, baseLr * s.decay ** (blocks.length - 1 - Math.max(0, blockIndex(name))));
       }
+      const headOnly = deterministicTrunk && s.kind !== 'l2-sp' && names.every((x) => isHead(x) || !net.getParameter(x).requiresGrad);
       let total = 0;
       for (const b of epochBatches) {
         opt.zeroGrad();
         const loss = enableGrad(() => {
-          let l = crossEntropy(forward(b.x), b.y);
+          let l = crossEntropy(headOnly ? (headLayer.call(indexSelect(trunkFeatures(), 0, b.idx)) as Tensor) : forward(b.x), b.y);
           if (s.kind === 'l2-sp' && stage === 'ft') {
             for (const [name, p0] of theta0) {
               if (!net.getParameter(name).requiresGrad) continue;

@@ -1,16 +1,19 @@
 // Pre-training a source model: supervised, or without labels by rotation prediction (RotNet) or contrast (SimCLR).
 import { ArgumentError } from '../core/errors.js';
-import { batches, type ClassificationDataset } from '../data/dataset.js';
+import { join } from 'node:path';
+import { collate, type ClassificationDataset } from '../data/dataset.js';
 import { augment, rotationBatch, type AugmentOptions } from '../data/augment.js';
 import { enableGrad } from '../engine/autograd.js';
 import { tensor } from '../engine/create.js';
-import type { Rng } from '../engine/rng.js';
+import type { Rng, RngState } from '../engine/rng.js';
 import type { Tensor } from '../engine/tensor.js';
 import { add, div, mul, sqrt } from '../engine/ops/elementwise.js';
 import { matmul } from '../engine/ops/linalg.js';
 import { crossEntropy } from '../engine/ops/nn.js';
 import { sum } from '../engine/ops/reduce.js';
 import { concat } from '../engine/ops/shape.js';
+import { loadModule, loadOptimizer, saveModule, saveOptimizer } from '../io/checkpoint.js';
+import { checkpointDirFor, listCheckpoints, pruneCheckpoints, readTrainerState, writeCheckpointDir } from '../io/checkpoint-dir.js';
 import { withBatchNormPolicy } from '../nn/batchnorm-policy.js';
 import { ReLU } from '../nn/layers/activation.js';
 import { Sequential } from '../nn/layers/container.js';
@@ -31,6 +34,8 @@ export interface PretrainOptions {
   data: ClassificationDataset;
   rng: Rng;
   epochs?: number;
+  /** stop after this many optimiser steps (an equal-compute budget across datasets of different sizes) */
+  steps?: number;
   /** stop after this many seconds (checked between batches) */
   timeBudget?: number;
   batchSize?: number;
@@ -42,6 +47,27 @@ export interface PretrainOptions {
   augment?: AugmentOptions;
   onStep?: (info: { step: number; epoch: number; loss: number; seconds: number }) => void;
   now?: () => number;
+  /** where checkpoints go (`dir/checkpoints/step-N`, the newest two kept); null: none */
+  dir?: string | null;
+  /** checkpoint every this many optimiser steps (a kill -9 loses at most this many) */
+  checkpointEvery?: number;
+  /** continue from the newest checkpoint in `dir` (same options, same rng): ends bit-identical to an uninterrupted run */
+  resume?: boolean;
+}
+
+/** What a pre-training checkpoint holds besides tensors: the position in the data and the running epoch loss. */
+export interface PretrainState {
+  step: number;
+  epoch: number;
+  /** batches of `epoch` already trained on */
+  batch: number;
+  elapsedSeconds: number;
+  losses: number[];
+  epochTotal: number;
+  epochCount: number;
+  /** the epoch's generator after its permutation and the augmentations of `batch` batches */
+  rng: RngState;
+  [key: string]: unknown;
 }
 
 export interface PretrainResult {
@@ -53,6 +79,8 @@ export interface PretrainResult {
   seconds: number;
   /** mean loss per epoch */
   losses: number[];
+  /** the step of the checkpoint a resumed run continued from, else null */
+  resumedFrom: number | null;
 }
 
 /**
@@ -78,10 +106,13 @@ export function ntXent(z1: Tensor, z2: Tensor, temperature: number): Tensor {
  * - `simclr` (Chen, Kornblith, Norouzi, Hinton, "A Simple Framework for Contrastive Learning of Visual
  *   Representations", ICML 2020): two augmented views per image, projection head Linear–BN–ReLU–Linear (128),
  *   NT-Xent loss; the projection head is dropped afterwards and transfer uses f(x).
+ * With `dir` and `checkpointEvery`, model, projection, Adam state and the position in the data (epoch, batch, the
+ * epoch's RNG state) are checkpointed atomically; `resume` continues from the newest one and ends bit-identical to an
+ * uninterrupted run (each epoch's order and augmentations come from `rng.fork('epoch/<e>')`).
  * @example const { model } = pretrain({ model: new Conv4({ rng, numClasses: 4 }), objective: 'rotation', data, rng, epochs: 10 });
  */
 export function pretrain(o: PretrainOptions): PretrainResult {
-  if (o.epochs === undefined && o.timeBudget === undefined) throw new ArgumentError('pretrain', 'give epochs or a time budget');
+  if (o.epochs === undefined && o.timeBudget === undefined && o.steps === undefined) throw new ArgumentError('pretrain', 'give epochs, steps or a time budget');
   const now = o.now ?? (() => performance.now() / 1000);
   const batchSize = o.batchSize ?? (o.objective === 'rotation' ? 32 : 64);
   const model = o.model;
@@ -94,16 +125,53 @@ export function pretrain(o: PretrainOptions): PretrainResult {
   const opt = new Adam(params, { lr: o.lr ?? 1e-3, weightDecay: o.weightDecay ?? 0 });
   model.train();
   projection?.train();
-  const start = now();
-  const losses: number[] = [];
-  let step = 0, epoch = 0;
+  const dir = o.dir ?? null;
+  let losses: number[] = [];
+  let step = 0, epoch = 0, firstBatch = 0, elapsed = 0;
+  let carried: { total: number; count: number; rng: RngState } | null = null;
+  let resumedFrom: number | null = null;
+  if (o.resume) {
+    if (!dir) throw new ArgumentError('pretrain', 'resume needs a directory');
+    const last = listCheckpoints(dir).pop();
+    if (last) {
+      const st = readTrainerState<PretrainState>(last.dir);
+      loadModule(join(last.dir, 'model.safetensors'), model, { strict: true });
+      if (projection) loadModule(join(last.dir, 'projection.safetensors'), projection, { strict: true });
+      loadOptimizer(join(last.dir, 'optimizer.safetensors'), opt);
+      ({ step, epoch, batch: firstBatch, elapsedSeconds: elapsed } = st);
+      losses = [...st.losses];
+      carried = { total: st.epochTotal, count: st.epochCount, rng: st.rng };
+      resumedFrom = step;
+    }
+  }
+  const start = now() - elapsed;
   const maxEpochs = o.epochs ?? Infinity;
-  const out = (): boolean => o.timeBudget !== undefined && now() - start >= o.timeBudget;
-  while (epoch < maxEpochs && !out()) {
+  const maxSteps = o.steps ?? Infinity;
+  const dropLast = o.objective === 'simclr';
+  const out = (): boolean => step >= maxSteps || (o.timeBudget !== undefined && now() - start >= o.timeBudget);
+  const checkpoint = (state: PretrainState): void => {
+    writeCheckpointDir(checkpointDirFor(dir!, step), (tmp) => {
+      saveModule(join(tmp, 'model.safetensors'), model);
+      if (projection) saveModule(join(tmp, 'projection.safetensors'), projection);
+      saveOptimizer(join(tmp, 'optimizer.safetensors'), opt);
+    }, state);
+    pruneCheckpoints(dir!, 2);
+  };
+  // an epoch carried over from a checkpoint is finished (its loss recorded) even when the budget is already spent
+  while (epoch < maxEpochs && (carried !== null || !out())) {
+    // the order of batches() (a permutation drawn first), batch by batch so a resumed epoch starts mid-way
     const rng = o.rng.fork(`epoch/${epoch}`);
+    const order = rng.permutation(o.data.length);
     let total = 0, count = 0;
-    for (const b of batches(o.data, { batchSize, rng, dropLast: o.objective === 'simclr' })) {
+    if (carried) {
+      rng.setState(carried.rng);
+      ({ total, count } = carried);
+      carried = null;
+    }
+    const nBatches = dropLast ? Math.floor(order.length / batchSize) : Math.ceil(order.length / batchSize);
+    for (let k = firstBatch; k < nBatches; k++) {
       if (out()) break;
+      const b = collate(o.data, order.slice(k * batchSize, (k + 1) * batchSize));
       opt.zeroGrad();
       const loss = enableGrad(() => withBatchNormPolicy('update', () => {
         if (o.objective === 'supervised') return crossEntropy(model.call(b.x) as Tensor, b.y);
@@ -121,9 +189,13 @@ export function pretrain(o: PretrainOptions): PretrainResult {
       count++;
       step++;
       o.onStep?.({ step, epoch, loss: l, seconds: now() - start });
+      if (dir && o.checkpointEvery && step % o.checkpointEvery === 0) {
+        checkpoint({ step, epoch, batch: k + 1, elapsedSeconds: now() - start, losses: [...losses], epochTotal: total, epochCount: count, rng: rng.getState() });
+      }
     }
+    firstBatch = 0;
     if (count) losses.push(total / count);
     epoch++;
   }
-  return { model, projection, epochs: epoch, steps: step, seconds: now() - start, losses };
+  return { model, projection, epochs: epoch, steps: step, seconds: now() - start, losses, resumedFrom };
 }

@@ -2,6 +2,7 @@
 import { ArgumentError } from '../core/errors.js';
 import { CORRUPTIONS, corruptDataset, type Corruption, type Severity } from '../data/corruptions.js';
 import { collate, IndexedView, type ClassificationDataset } from '../data/dataset.js';
+import { FASHION_MNIST_SUPERCLASSES } from '../data/mnist.js';
 import { holdOutSubclasses, permuteLabels } from '../data/shifts.js';
 import { Rng } from '../engine/rng.js';
 import type { AnyModule } from '../nn/module.js';
@@ -32,7 +33,7 @@ export function formatShift(s: Shift): string {
 }
 
 /** Superclasses of a 10-class dataset for the subpopulation shift (Fashion-MNIST: tops, footwear, other; digits: parity-free thirds). */
-const FASHION_GROUPS = Int32Array.from([0, 2, 0, 2, 0, 1, 0, 1, 2, 1]); // T-shirt, Trouser, Pullover, Dress, Coat, Sandal, Shirt, Sneaker, Bag, Ankle boot
+const FASHION_GROUPS = Int32Array.from(FASHION_MNIST_SUPERCLASSES.groupOf);
 const DIGIT_GROUPS = Int32Array.from([0, 0, 0, 1, 1, 1, 2, 2, 2, 2]);
 
 /**
@@ -112,14 +113,27 @@ export interface ProtocolOptions {
   epochs?: number;
   batchSize?: number;
   batchNorm?: 'eval' | 'train';
+  /** a fresh head even when the target has as many classes as the source (a different label space) */
+  newHead?: boolean;
   seed?: number;
-  onRun?: (info: { seed: number; lr: number; val: number }) => void;
+  /** called after each (seed, lr) run with its scores (a CLI records each as a line, to resume from) */
+  onRun?: (info: ProtocolRun & { lr: number }) => void;
+  /** (seed, lr) runs already made (a resumed protocol): their scores are used instead of training again */
+  done?: readonly (ProtocolRun & { lr: number })[];
+}
+
+/** The scores of one fine-tuning run: validation accuracy (picks the lr), ID and OOD test accuracy. */
+export interface ProtocolRun {
+  seed: number;
+  val: number;
+  id: number;
+  ood: number | null;
 }
 
 export interface ProtocolResult {
   strategy: string;
   lr: number;
-  perSeed: { seed: number; val: number; id: number; ood: number | null }[];
+  perSeed: ProtocolRun[];
   id: { mean: number; ci95: number };
   ood: { mean: number; ci95: number } | null;
   grid: { lr: number; val: number }[];
@@ -139,16 +153,23 @@ export function runProtocol(o: ProtocolOptions): ProtocolResult {
   // the same draw for both sets: where the OOD set is the test set shifted (none, corruption), ID and OOD score the same examples
   const test = sampleData(o.test, Math.min(o.testSize ?? o.test.length, o.test.length), evalRng.fork('examples')).data;
   const ood = o.ood ? sampleData(o.ood, Math.min(o.testSize ?? o.ood.length, o.ood.length), evalRng.fork('examples')).data : null;
-  const runs = new Map<number, { seed: number; val: number; id: number; ood: number | null }[]>();
+  const runs = new Map<number, ProtocolRun[]>();
+  const done = new Map((o.done ?? []).map((r) => [`${r.seed}/${r.lr}`, r]));
   for (let s = 0; s < seeds; s++) {
     const rng = new Rng(base + s);
-    const tr = sampleData(o.train, o.trainSize, rng.fork('train'));
-    const val = sampleData(o.train, valSize, rng.fork('val'), new Set(tr.indices)).data;
+    // each (seed, lr) run depends only on its seed's draws and rng.fork('finetune'), so a recorded one can stand in for it
+    const todo = grid.filter((lr) => !done.has(`${base + s}/${lr}`));
+    const tr = todo.length ? sampleData(o.train, o.trainSize, rng.fork('train')) : null;
+    const val = tr ? sampleData(o.train, valSize, rng.fork('val'), new Set(tr.indices)).data : null;
     for (const lr of grid) {
-      const { model } = fineTune({ model: o.model, strategy: o.strategy, train: tr.data, numClasses: o.numClasses, rng: rng.fork('finetune'), lr, epochs: o.epochs ?? 15, batchSize: o.batchSize ?? 64, batchNorm: o.batchNorm ?? 'eval' });
-      const v = accuracyOf(model, val);
-      o.onRun?.({ seed: base + s, lr, val: v });
-      const row = { seed: base + s, val: v, id: accuracyOf(model, test), ood: ood ? accuracyOf(model, ood) : null };
+      let row: ProtocolRun;
+      const prev = done.get(`${base + s}/${lr}`);
+      if (prev) row = { seed: prev.seed, val: prev.val, id: prev.id, ood: prev.ood };
+      else {
+        const { model } = fineTune({ model: o.model, strategy: o.strategy, train: tr!.data, numClasses: o.numClasses, rng: rng.fork('finetune'), lr, epochs: o.epochs ?? 15, batchSize: o.batchSize ?? 64, batchNorm: o.batchNorm ?? 'eval', ...(o.newHead !== undefined ? { newHead: o.newHead } : {}) });
+        row = { seed: base + s, val: accuracyOf(model, val!), id: accuracyOf(model, test), ood: ood ? accuracyOf(model, ood) : null };
+        o.onRun?.({ ...row, lr });
+      }
       if (!runs.has(lr)) runs.set(lr, []);
       runs.get(lr)!.push(row);
     }

@@ -322,3 +322,31 @@ export function hScore(features: Tensor, targetLabels: TargetLabels, opts: { rco
   }
   return score;
 }
+
+/** Spearman's rank correlation (average ranks for ties); null with fewer than 3 pairs or a constant side. */
+export function spearman(a: readonly number[], b: readonly number[]): number | null {
+  if (a.length !== b.length) throw new ArgumentError('spearman', `${a.length} and ${b.length} values`);
+  if (a.length < 3) return null;
+  const ranks = (v: readonly number[]): number[] => {
+    const order = v.map((x, i) => [x, i] as const).sort((p, q) => p[0] - q[0]);
+    const r = new Array<number>(v.length);
+    for (let i = 0; i < order.length;) {
+      let j = i;
+      while (j + 1 < order.length && order[j + 1]![0] === order[i]![0]) j++;
+      for (let k = i; k <= j; k++) r[order[k]![1]] = (i + j) / 2 + 1;
+      i = j + 1;
+    }
+    return r;
+  };
+  const ra = ranks(a), rb = ranks(b);
+  const mean = (v: number[]): number => v.reduce((s, x) => s + x, 0) / v.length;
+  const ma = mean(ra), mb = mean(rb);
+  let num = 0, da = 0, db = 0;
+  for (let i = 0; i < ra.length; i++) {
+    num += (ra[i]! - ma) * (rb[i]! - mb);
+    da += (ra[i]! - ma) ** 2;
+    db += (rb[i]! - mb) ** 2;
+  }
+  return da > 0 && db > 0 ? num / Math.sqrt(da * db) : null;
+}
+
