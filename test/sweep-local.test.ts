@@ -123,6 +123,7 @@ describe('adaptlab sweep (local pool)', () => {
 
   it('a cell command dies with its sweep (kill -9), leaving no orphan writing into the cell', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'adaptlab-sweep-orphan-'));
+    let cellPid: number | null = null;
     try {
       const spec = join(dir, 'slow.json');
       writeFileSync(spec, JSON.stringify({ command: 'pretrain --dataset mnist --model mlp --time-budget 60 --seed {seed}', axes: { seed: [1] } }));
@@ -140,11 +141,13 @@ describe('adaptlab sweep (local pool)', () => {
         const r = readJson(p);
         return r.pid ? r : null;
       }, 30_000);
-      assert.ok(alive(rec.pid));
+      cellPid = rec.pid as number;
+      assert.ok(alive(cellPid));
       child.kill('SIGKILL');
       await exited;
       await waitFor(`cell command ${rec.pid} to exit after its sweep was killed`, () => !alive(rec.pid), 5000);
     } finally {
+      if (cellPid !== null && alive(cellPid)) process.kill(cellPid, 'SIGKILL'); // a failed check leaves no runaway cell
       rmSync(dir, { recursive: true, force: true });
     }
   });
