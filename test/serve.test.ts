@@ -1,6 +1,6 @@
 // The dashboard over HTTP: pages, JSON, server-sent events of a growing metrics.jsonl, and 404 for every way out of the runs root.
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -122,6 +122,33 @@ describe('adaptlab serve', () => {
       assert.deepEqual(seen.map((s) => JSON.parse(s)), [{ step: 1, loss: 3 }, { step: 2, loss: 2 }, { step: 3, loss: 1 }, {}]);
     } finally {
       await d.close();
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('shows each sweep under the root with the counts and ETA of its sweep-summary.json, and links its failed cells', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'adaptlab-serve-sweep-'));
+    const dash = await serve({ root });
+    try {
+      const sweep = join(root, 'sweeps', 'grid');
+      const cell = join(sweep, 'cells', 'seed-1-abc123');
+      mkdirSync(cell, { recursive: true });
+      RunDir.create(cell, provenance('pretrain', ['adaptlab', 'pretrain'], 1));
+      const status = {
+        name: 'grid', dir: sweep, spec: null, axes: [['seed', [1, 2, 3]]], updated: '2026-12-02T08:00:00.000Z',
+        counts: { total: 3, pending: 1, running: 1, done: 0, failed: 1 }, meanCellSeconds: 40, etaSeconds: 80,
+        cells: [{ id: 'seed-1-abc123', values: { seed: 1 }, state: 'failed', note: null, attempts: 3, dir: 'cells/seed-1-abc123', worker: null, started: null, finished: null, seconds: 2, error: 'exit 1: boom', result: null, queue: null }],
+      };
+      writeFileSync(join(sweep, 'sweep-summary.json'), JSON.stringify(status));
+      const page = await get(dash.port, '/');
+      assert.equal(page.status, 200);
+      assert.match(page.body, /id="sweeps"/);
+      assert.match(page.body, /<td>sweeps\/grid<\/td><td class="num">0<\/td><td class="num">1<\/td><td class="num">1<\/td><td class="num">1<\/td><td class="num">3<\/td><td>80 s<\/td>/);
+      assert.match(page.body, /href="\/runs\/sweeps\/grid\/cells\/seed-1-abc123\/">seed-1-abc123<\/a>: exit 1: boom/);
+      const api = JSON.parse((await get(dash.port, '/api/sweeps')).body);
+      assert.deepEqual(api.sweeps.map((w: { name: string; counts: unknown }) => [w.name, w.counts]), [['sweeps/grid', status.counts]]);
+    } finally {
+      await dash.close();
       rmSync(root, { recursive: true, force: true });
     }
   });

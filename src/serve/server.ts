@@ -1,13 +1,64 @@
 // `adaptlab serve`: a local dashboard over run directories (list, reports, comparisons, live metrics by server-sent events).
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { escapeHtml, renderPage, type Block } from '../report/html.js';
 import { comparePage, formatKeyMetric, runPage, runReport } from '../report/run-report.js';
 import { fileInsideRun, listRuns, loadRun, resolveRunPath, runStatus, type LoadedRun } from '../runs/inspect.js';
 import { CONFIG_FILE, METRICS_FILE, REPORT_FILE, SAMPLES_FILE, SUMMARY_FILE } from '../runs/run-dir.js';
+import { SUMMARY_FILE as SWEEP_SUMMARY_FILE } from '../sweep/plan.js';
+import type { SweepStatus } from '../sweep/status.js';
 import { LIVE_SCRIPT, liveBlock, liveField } from './live.js';
+
+/** A sweep under the runs root, as its sweep-summary.json says (what `adaptlab sweep status --json` prints). */
+export interface SweepListing {
+  /** the sweep directory relative to the root ('/'-separated) */
+  name: string;
+  counts: SweepStatus['counts'];
+  etaSeconds: number | null;
+  updated: string;
+  /** each cell: its state and its run directory's name relative to the root (a link into the run list) */
+  cells: { id: string; state: string; note: string | null; run: string; seconds: number | null; error: string | null }[];
+}
+
+/** Sweep directories under `root` (real directories only, never through a link), found by their sweep-summary.json. */
+export function listSweeps(root: string, maxDepth = 3): SweepListing[] {
+  const out: SweepListing[] = [];
+  const walk = (dir: string, depth: number): void => {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return;
+    }
+    if (names.includes(SWEEP_SUMMARY_FILE)) {
+      try {
+        const s = JSON.parse(readFileSync(join(dir, SWEEP_SUMMARY_FILE), 'utf8')) as SweepStatus;
+        const name = relative(root, dir).split('\\').join('/') || '.';
+        out.push({
+          name, counts: s.counts, etaSeconds: s.etaSeconds ?? null, updated: s.updated,
+          cells: (s.cells ?? []).map((c) => ({ id: c.id, state: c.state, note: c.note, run: name === '.' ? c.dir : `${name}/${c.dir}`, seconds: c.seconds, error: c.error })),
+        });
+      } catch {
+        // a summary being replaced or unreadable: listed next time
+      }
+    }
+    if (depth >= maxDepth) return;
+    for (const n of names.sort()) {
+      if (n.startsWith('.') || n === 'cells' || n === 'checkpoints' || n === 'best') continue;
+      try {
+        if (lstatSync(join(dir, n)).isDirectory()) walk(join(dir, n), depth + 1);
+      } catch {
+        // vanished
+      }
+    }
+  };
+  walk(root, 0);
+  return out;
+}
+
+const duration = (s: number | null): string => (s === null ? '–' : s < 90 ? `${Math.round(s)} s` : s < 5400 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`);
 
 export interface ServeOptions {
   /** the runs root: only run directories inside it (after resolving links) are served */
@@ -86,7 +137,10 @@ export async function serve(o: ServeOptions): Promise<Dashboard> {
         ? `<form action="/compare" method="get"><table id="runs"><thead><tr><th></th><th>run</th><th>kind</th><th>created (UTC)</th><th>status</th><th>records</th><th>key metric</th></tr></thead><tbody>${rows.join('')}</tbody></table><p><button type="submit">Compare selected runs</button></p></form>`
         : `<p>No run directories under ${escapeHtml(root)} yet: training commands write them with --out DIR.</p>`,
     };
-    return renderPage({ title: 'Runs', subtitle: `${runs.length} run${runs.length === 1 ? '' : 's'} under ${root}`, sections: [{ title: 'Runs', id: 'runs', blocks: [body] }], footer: 'adaptlab serve: newest first; open a run for its report, tick several to compare them.' }, { nav });
+    const sweeps = listSweeps(root);
+    const sweepRows = sweeps.map((w) => `<tr><td>${escapeHtml(w.name)}</td><td class="num">${w.counts.done}</td><td class="num">${w.counts.running}</td><td class="num">${w.counts.failed}</td><td class="num">${w.counts.pending}</td><td class="num">${w.counts.total}</td><td>${escapeHtml(duration(w.etaSeconds))}</td><td>${escapeHtml(w.updated?.replace('T', ' ').replace(/\.\d+Z$/, '') ?? '–')}</td><td>${w.cells.filter((c) => c.state === 'failed').map((c) => (resolveRunPath(root, c.run) ? `<a href="${escapeHtml(runUrl(c.run))}">${escapeHtml(c.id)}</a>` : escapeHtml(c.id)) + (c.error ? `: ${escapeHtml(c.error.slice(0, 120))}` : '')).join('<br>') || '–'}</td></tr>`);
+    const sweepBlock: Block = { kind: 'raw', html: `<table id="sweeps"><thead><tr><th>sweep</th><th>done</th><th>running</th><th>failed</th><th>pending</th><th>cells</th><th>ETA</th><th>updated (UTC)</th><th>failed cells</th></tr></thead><tbody>${sweepRows.join('')}</tbody></table><p>Each cell is a run below; the same numbers as <code>adaptlab sweep status</code>.</p>` };
+    return renderPage({ title: 'Runs', subtitle: `${runs.length} run${runs.length === 1 ? '' : 's'} under ${root}`, sections: [...(sweeps.length ? [{ title: 'Sweeps', id: 'sweeps', blocks: [sweepBlock] }] : []), { title: 'Runs', id: 'runs', blocks: [body] }], footer: 'adaptlab serve: newest first; open a run for its report, tick several to compare them.' }, { nav });
   };
 
   const runDashboard = async (name: string, dir: string): Promise<string> => cached(`page:${dir}`, dir, async () => {
@@ -167,6 +221,7 @@ export async function serve(o: ServeOptions): Promise<Dashboard> {
     const path = q < 0 ? raw : raw.slice(0, q);
     const query = new URLSearchParams(q < 0 ? '' : raw.slice(q + 1));
     if (path === '/' || path === '/index.html') return html(res, indexPage());
+    if (path === '/api/sweeps') return json(res, { root, sweeps: listSweeps(root) });
     if (path === '/api/runs') return json(res, { root, runs: listRuns(root).filter((r) => resolveRunPath(root, r.name) !== null).map(({ dir: _dir, ...r }) => r) });
     if (path === '/compare') {
       const names = [...query.getAll('run'), ...query.getAll('runs').flatMap((v) => v.split(','))].filter(Boolean);
