@@ -1,29 +1,7 @@
 // Nash-MTL (Navon et al. 2022): the update is the Nash bargaining solution among tasks, Σ α_i g_i with (GᵀG α)_i = 1/α_i.
 import { ArgumentError } from '../../core/errors.js';
 import type { Tensor } from '../../engine/tensor.js';
-import { checkLosses, combine, dot, gram, vdot, setSharedGradient, setTaskGradients, taskGradients, type Weighting, type WeightingStep } from './weighting.js';
-
-/** Solve H x = r for a small symmetric positive-definite H (Gaussian elimination with partial pivoting). */
-function solve(H: number[][], r: number[]): number[] {
-  const n = r.length;
-  const a = H.map((row, i) => [...row, r[i]!]);
-  for (let col = 0; col < n; col++) {
-    let pivot = col;
-    for (let i = col + 1; i < n; i++) if (Math.abs(a[i]![col]!) > Math.abs(a[pivot]![col]!)) pivot = i;
-    [a[col], a[pivot]] = [a[pivot]!, a[col]!];
-    for (let i = col + 1; i < n; i++) {
-      const f = a[i]![col]! / a[col]![col]!;
-      for (let j = col; j <= n; j++) a[i]![j]! -= f * a[col]![j]!;
-    }
-  }
-  const x = new Array<number>(n).fill(0);
-  for (let i = n - 1; i >= 0; i--) {
-    let s = a[i]![n]!;
-    for (let j = i + 1; j < n; j++) s -= a[i]![j]! * x[j]!;
-    x[i] = s / a[i]![i]!;
-  }
-  return x;
-}
+import { checkLosses, combine, dot, gram, vdot, setSharedGradient, setTaskGradients, solveLinear, taskGradients, type Weighting, type WeightingStep } from './weighting.js';
 
 /**
  * The Nash-MTL weights: α > 0 with (A α)_i = 1/α_i, A = GGᵀ the Gram matrix of the task gradients (the paper's
@@ -47,7 +25,8 @@ export function nashWeights(A: readonly (readonly number[])[]): number[] {
     const r = mx.map((v, i) => v - 1 / alpha[i]!);
     if (Math.max(...r.map(Math.abs)) < 1e-10) break;
     const H = M.map((row, i) => row.map((v, j) => v + (i === j ? 1 / alpha[i]! ** 2 : 0)));
-    const delta = solve(H, r);
+    const delta = solveLinear(H, r);
+    if (!delta) break; // H = M + diag(1/α²) is positive definite; a singular solve means α has degenerated
     let t = 1;
     while (alpha.some((a, i) => a - t * delta[i]! <= 0)) t /= 2;
     const f0 = f(alpha), decrease = dot(r, delta);

@@ -130,3 +130,27 @@ export function combine(grads: readonly Float64Array[], coefficients: readonly n
   });
   return d;
 }
+
+/** Solve M x = r by Gaussian elimination with partial pivoting; null when M is (numerically) singular. */
+export function solveLinear(M: readonly (readonly number[])[], r: readonly number[]): number[] | null {
+  const n = r.length;
+  const a = M.map((row, i) => [...row, r[i]!]);
+  const size = Math.max(...M.map((row) => Math.max(...row.map(Math.abs))), 0);
+  for (let col = 0; col < n; col++) {
+    let pivot = col;
+    for (let i = col + 1; i < n; i++) if (Math.abs(a[i]![col]!) > Math.abs(a[pivot]![col]!)) pivot = i;
+    if (!(Math.abs(a[pivot]![col]!) > 1e-12 * size)) return null;
+    [a[col], a[pivot]] = [a[pivot]!, a[col]!];
+    for (let i = col + 1; i < n; i++) {
+      const f = a[i]![col]! / a[col]![col]!;
+      for (let j = col; j <= n; j++) a[i]![j]! -= f * a[col]![j]!;
+    }
+  }
+  const x = new Array<number>(n).fill(0);
+  for (let i = n - 1; i >= 0; i--) {
+    let v = a[i]![n]!;
+    for (let j = i + 1; j < n; j++) v -= a[i]![j]! * x[j]!;
+    x[i] = v / a[i]![i]!;
+  }
+  return x;
+}
