@@ -1,6 +1,6 @@
 // Flags shared by commands: --backend and --threads (also ADAPTLAB_BACKEND / ADAPTLAB_THREADS), strict integers.
 import { setBackend, setThreads, type BackendName } from '../backend/index.js';
-import { BackendError } from '../core/errors.js';
+import { ArgumentError, BackendError } from '../core/errors.js';
 import { UsageError } from './command.js';
 
 export const BACKEND_FLAGS = {
@@ -54,5 +54,30 @@ export function applyBackendFlags(values: { backend?: string | undefined; thread
   if (values.backend !== undefined) {
     if (!['auto', 'native', 'ts'].includes(values.backend)) throw new UsageError(`--backend must be auto, native or ts, got "${values.backend}"`);
     setBackend(values.backend as BackendName);
+  }
+}
+
+/** --seed: a non-negative integer in plain digits; `fallback` when the flag is absent. */
+export function seedFlag(v: string | undefined, fallback = 0): number {
+  if (v === undefined) return fallback;
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) throw new UsageError(`--seed must be a non-negative integer, got "${v}"`);
+  return Number(v);
+}
+
+/** A flag that must be a positive finite number (a learning rate, a time budget); undefined when absent. */
+export function positiveNumberFlag(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a positive number, got "${v}"`);
+  return n;
+}
+
+/** Run `fn`, turning the method layers' argument errors (a strategy, a shift, a task, a weighting) into usage errors: exit 2. */
+export function asUsage<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof ArgumentError) throw new UsageError(e.message);
+    throw e;
   }
 }

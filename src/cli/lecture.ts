@@ -7,7 +7,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { lectureReport } from '../report/lecture-report.js';
 import { provenance, REPORT_FILE, RunDir } from '../runs/run-dir.js';
 import { UsageError, type Command } from './command.js';
-import { applyBackendFlags, BACKEND_FLAGS } from './flags.js';
+import { applyBackendFlags, BACKEND_FLAGS, seedFlag } from './flags.js';
 import { bold, log, printJson, table } from './output.js';
 import { progressBar } from './progress.js';
 
@@ -65,8 +65,7 @@ export const lectureCommand: Command = {
     });
     applyBackendFlags(values);
     if (positionals.length) throw new UsageError(`lecture takes no positional arguments, got "${positionals[0]}"`);
-    if (values.seed !== undefined && (!/^\d+$/.test(values.seed) || !Number.isSafeInteger(Number(values.seed)))) throw new UsageError(`--seed must be a non-negative integer, got "${values.seed}"`);
-    const seed = Number(values.seed ?? 0);
+    const seed = seedFlag(values.seed);
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
     const out = resolve(values.out ?? join('runs', `lecture-${stamp}`));
     if (existsSync(join(out, 'summary.json'))) throw new UsageError(`${out} already holds a finished lecture; choose another --out`);

@@ -14,7 +14,7 @@ import { evaluate } from '../meta/evaluate.js';
 import { METHODS, buildLearner, defaultSchedule, evalTasks, trainTaskSource, withDefaults, type MetaConfig } from '../meta/recipes.js';
 import { latestCheckpoint, metaTrainAsync } from '../meta/train.js';
 import { UsageError, type Command } from './command.js';
-import { applyBackendFlags, BACKEND_FLAGS, parseIntFlag } from './flags.js';
+import { applyBackendFlags, BACKEND_FLAGS, parseIntFlag, positiveNumberFlag, seedFlag } from './flags.js';
 import { bold, log, printJson, table } from './output.js';
 import { progressBar } from './progress.js';
 import { finishReport } from './reports.js';
@@ -46,19 +46,6 @@ const TEST_USAGE = [
   'across domains (a learner meta-trained on Omniglot tested on MNIST episodes).',
 ].join('\n');
 
-function seedOf(v: string | undefined, fallback: number): number {
-  if (v === undefined) return fallback;
-  if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) throw new UsageError(`--seed must be a non-negative integer, got "${v}"`);
-  return Number(v);
-}
-
-function positiveNumber(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0 || v.trim() === '') throw new UsageError(`--${name} must be a positive number, got "${v}"`);
-  return n;
-}
-
 function required<T>(name: string, v: T | undefined): T {
   if (v === undefined) throw new UsageError(`--${name} is required`);
   return v;
@@ -88,7 +75,7 @@ export const metaTrainCommand: Command = {
     const out = resolve(required('out', values.out));
     if (values.steps !== undefined && values['time-budget'] !== undefined) throw new UsageError('give --steps or --time-budget, not both');
     const steps = parseIntFlag('steps', values.steps, 1);
-    const timeBudget = positiveNumber('time-budget', values['time-budget']);
+    const timeBudget = positiveNumberFlag('time-budget', values['time-budget']);
     const configPath = join(out, 'config.json');
     let config: MetaConfig;
     if (values.resume && existsSync(configPath)) {
@@ -99,7 +86,7 @@ export const metaTrainCommand: Command = {
     } else {
       if (existsSync(join(out, 'checkpoints')) && !values.resume) throw new UsageError(`${out} already holds a run; pass --resume to continue it or choose another --out`);
       config = {
-        method, dataset, seed: seedOf(values.seed, 0),
+        method, dataset, seed: seedFlag(values.seed, 0),
         ways: dataset === 'sinusoid' ? parseIntFlag('ways', values.ways, 1) ?? 1 : required('ways', parseIntFlag('ways', values.ways, 1)),
         shots: required('shots', parseIntFlag('shots', values.shots, 1)),
         queries: required('queries', parseIntFlag('queries', values.queries, 1)),
@@ -107,7 +94,7 @@ export const metaTrainCommand: Command = {
         ...(values['train-ways'] !== undefined ? { trainWays: parseIntFlag('train-ways', values['train-ways'], 1)! } : {}),
         ...(values['meta-batch'] !== undefined ? { metaBatch: parseIntFlag('meta-batch', values['meta-batch'], 1)! } : {}),
         ...(values['inner-steps'] !== undefined ? { innerSteps: parseIntFlag('inner-steps', values['inner-steps'], 0)! } : {}),
-        ...(values['inner-lr'] !== undefined ? { innerLr: positiveNumber('inner-lr', values['inner-lr'])! } : {}),
+        ...(values['inner-lr'] !== undefined ? { innerLr: positiveNumberFlag('inner-lr', values['inner-lr'])! } : {}),
         ...(values['first-order'] ? { firstOrder: true } : {}),
         ...(steps !== undefined ? { steps } : {}),
         ...(values['data-dir'] !== undefined ? { dataDir: resolve(values['data-dir']) } : {}),
@@ -246,7 +233,7 @@ export const metaTestCommand: Command = {
     };
     if ((test.dataset === 'sinusoid') !== (trained.dataset === 'sinusoid')) throw new UsageError('a classification learner cannot be tested on sinusoids, nor the reverse');
     const episodes = parseIntFlag('episodes', values.episodes, 1) ?? 600;
-    const seed = seedOf(values.seed, 0);
+    const seed = seedFlag(values.seed, 0);
     const start = performance.now();
     const tasks = evalTasks(test, 'test', episodes, seed);
     if (!tasks) throw new UsageError(`${test.dataset} has no test split`);

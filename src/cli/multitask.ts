@@ -2,7 +2,6 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ArgumentError } from '../core/errors.js';
 import { runMultitaskStudy, type MultitaskStudyReport, type SeedSummary } from '../experiments/multitask-study.js';
 import { parseSampling, SAMPLING_SYNTAX } from '../multitask/sampling.js';
 import { parseTaskSpec, TASK_HELP } from '../multitask/tasks.js';
@@ -10,27 +9,10 @@ import { WEIGHTING_SYNTAX } from '../multitask/weighting/index.js';
 import { provenance, RunDir } from '../runs/run-dir.js';
 import { STRATEGY_SYNTAX } from '../transfer/strategies.js';
 import { UsageError, type Command } from './command.js';
-import { applyBackendFlags, BACKEND_FLAGS, parseIntFlag } from './flags.js';
+import { applyBackendFlags, asUsage, BACKEND_FLAGS, parseIntFlag, positiveNumberFlag } from './flags.js';
 import { bold, log, printJson, table } from './output.js';
 import { finishReport } from './reports.js';
 import { progressBar } from './progress.js';
-
-function positive(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a positive number, got "${v}"`);
-  return n;
-}
-
-/** Argument errors of the method layers (a task, a weighting, a strategy, a sampling rule) are the user's: exit 2. */
-function asUsage<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (e instanceof ArgumentError) throw new UsageError(e.message);
-    throw e;
-  }
-}
 
 const pct = (s: SeedSummary): string => `${(100 * s.mean).toFixed(2)}${s.ci95 === null ? '' : ` ± ${(100 * s.ci95).toFixed(2)}`}`;
 const signedPct = (s: SeedSummary): string => `${s.mean >= 0 ? '+' : ''}${(100 * s.mean).toFixed(2)}${s.ci95 === null ? '' : ` ± ${(100 * s.ci95).toFixed(2)}`}`;
@@ -99,7 +81,7 @@ export const multitaskCommand: Command = {
     const transfer = values.transfer ?? [];
     if (values.epochs !== undefined && values['time-budget'] !== undefined) throw new UsageError('give --epochs or --time-budget, not both');
     if (transfer.length && values['time-budget'] !== undefined) throw new UsageError('--transfer counts epochs (fine-tuning has no time budget): use --epochs');
-    const timeBudget = positive('time-budget', values['time-budget']);
+    const timeBudget = positiveNumberFlag('time-budget', values['time-budget']);
     const epochs = parseIntFlag('epochs', values.epochs, 1) ?? (timeBudget === undefined ? 5 : undefined);
     const seedCount = parseIntFlag('seeds', values.seeds, 1) ?? 3;
     const base = parseIntFlag('seed', values.seed, 0) ?? 0;
@@ -115,7 +97,7 @@ export const multitaskCommand: Command = {
     if (batchSize < tasks.length) throw new UsageError(`--batch-size (${batchSize}) must be at least the number of tasks (${tasks.length}): every step has every task`);
     const testSize = parseIntFlag('test-size', values['test-size'], 1);
     const hidden = parseIntFlag('hidden', values.hidden, 1);
-    const lr = positive('lr', values.lr);
+    const lr = positiveNumberFlag('lr', values.lr);
     const dataDir = values['data-dir'] ? resolve(values['data-dir']) : undefined;
     const quiet = values.json === true;
     if (values.out && existsSync(join(resolve(values.out), 'config.json'))) throw new UsageError(`--out ${values.out} already holds a run (config.json); choose a new directory`);

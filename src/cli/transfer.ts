@@ -2,7 +2,6 @@
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ArgumentError } from '../core/errors.js';
 import { augment, rotationBatch } from '../data/augment.js';
 import { collate, IndexedView, subsetClasses, type ClassificationDataset } from '../data/dataset.js';
 import { openDataset, trainTestSplits } from '../data/registry.js';
@@ -16,7 +15,7 @@ import { formatShift, parseShift, runProtocol, SHIFT_SYNTAX, targetTask } from '
 import { TRANSFERABILITY_METRICS, scoreCheckpoints, type TransferabilityMetric } from '../transfer/score-checkpoints.js';
 import { formatStrategy, parseStrategy, STRATEGY_SYNTAX } from '../transfer/strategies.js';
 import { UsageError, type Command } from './command.js';
-import { applyBackendFlags, BACKEND_FLAGS, parseIntFlag } from './flags.js';
+import { applyBackendFlags, asUsage, BACKEND_FLAGS, parseIntFlag, positiveNumberFlag, seedFlag } from './flags.js';
 import { bold, log, printJson, table } from './output.js';
 import { progressBar } from './progress.js';
 import { finishReport } from './reports.js';
@@ -50,29 +49,6 @@ function alphabetClasses(ds: ClassificationDataset, spec: string): number[] {
     throw new UsageError(`--alphabets: unknown alphabet "${a}" (0..${names.length - 1} or one of: ${names.join(', ')})`);
   });
   return ds.classes.flatMap((c, k) => (picked.includes(c.split('/')[0]!) ? [k] : []));
-}
-
-function positive(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a positive number, got "${v}"`);
-  return n;
-}
-
-function seedOf(v: string | undefined): number {
-  if (v === undefined) return 0;
-  if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) throw new UsageError(`--seed must be a non-negative integer, got "${v}"`);
-  return Number(v);
-}
-
-/** Run a function whose argument errors (a strategy, a shift, a block) are the user's: exit 2 with the message. */
-function asUsage<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (e instanceof ArgumentError) throw new UsageError(e.message);
-    throw e;
-  }
 }
 
 export const pretrainCommand: Command = {
@@ -117,7 +93,7 @@ export const pretrainCommand: Command = {
     const maxSteps = parseIntFlag('steps', values.steps, 1);
     const epochs = parseIntFlag('epochs', values.epochs, 0) ?? (values['time-budget'] === undefined && maxSteps === undefined ? 5 : undefined);
     const checkpointEvery = parseIntFlag('checkpoint-every', values['checkpoint-every'], 1) ?? 500;
-    const seed = seedOf(values.seed);
+    const seed = seedFlag(values.seed);
     let { train } = splits(values.dataset, values['data-dir']);
     if (values.classes) {
       const ids = values.classes.split(',').map((s) => Number(s));
@@ -147,9 +123,9 @@ export const pretrainCommand: Command = {
     bar?.start(budget !== null ? Math.ceil(budget) : maxSteps !== undefined ? (epochs !== undefined ? Math.min(maxSteps, epochs * perEpoch) : maxSteps) : epochs! * perEpoch, 0, { loss: '-' });
     const r = pretrain({
       model, objective, data: train, rng: new Rng(seed).fork('pretrain'), ...(epochs !== undefined ? { epochs } : {}), ...(maxSteps !== undefined ? { steps: maxSteps } : {}),
-      ...(values['time-budget'] !== undefined ? { timeBudget: positive('time-budget', values['time-budget'])! } : {}),
+      ...(values['time-budget'] !== undefined ? { timeBudget: positiveNumberFlag('time-budget', values['time-budget'])! } : {}),
       ...(values['batch-size'] !== undefined ? { batchSize: parseIntFlag('batch-size', values['batch-size'], 1)! } : {}),
-      ...(values.lr !== undefined ? { lr: positive('lr', values.lr)! } : {}),
+      ...(values.lr !== undefined ? { lr: positiveNumberFlag('lr', values.lr)! } : {}),
       dir: out, checkpointEvery, resume: start.resumed !== null,
       onStep: ({ step, epoch, loss, seconds }) => {
         run.logFast({ step, epoch, loss, seconds });
@@ -254,12 +230,12 @@ export const finetuneCommand: Command = {
     const { model, spec } = loadSourceCheckpoint(source);
     const strategy = asUsage(() => parseStrategy(values.strategy!, model));
     const shift = asUsage(() => parseShift(values.shift ?? 'none'));
-    const seed = seedOf(values.seed);
+    const seed = seedFlag(values.seed);
     const { train, test } = targetSplits(values.target, values['data-dir']);
     const t = targetTask(train, test, shift, seed);
     const shots = parseIntFlag('shots', values.shots, 1);
     const trainSize = shots !== undefined ? shots * t.numClasses : parseIntFlag('train-size', values['train-size'], 1) ?? 1000;
-    const lrGrid = values['lr-grid'] ? values['lr-grid'].split(',').map((v) => positive('lr-grid', v)!) : [1e-2, 1e-3, 1e-4];
+    const lrGrid = values['lr-grid'] ? values['lr-grid'].split(',').map((v) => positiveNumberFlag('lr-grid', v)!) : [1e-2, 1e-3, 1e-4];
     const seeds = parseIntFlag('seeds', values.seeds, 1) ?? 3;
     const epochs = parseIntFlag('epochs', values.epochs, 1) ?? 15;
     const testSize = parseIntFlag('test-size', values['test-size'], 1);
@@ -332,7 +308,7 @@ export const estimateCommand: Command = {
     const metrics = (values.metric ?? TRANSFERABILITY_METRICS.join(',')).split(',') as TransferabilityMetric[];
     for (const m of metrics) if (!TRANSFERABILITY_METRICS.includes(m)) throw new UsageError(`--metric: unknown "${m}" (${TRANSFERABILITY_METRICS.join(', ')})`);
     const shift = asUsage(() => parseShift(values.shift ?? 'none'));
-    const seed = seedOf(values.seed);
+    const seed = seedFlag(values.seed);
     const { train, test } = targetSplits(values.target, values['data-dir']);
     const t = targetTask(train, test, shift, seed);
     const size = Math.min(parseIntFlag('size', values.size, 2) ?? 1000, t.train.length);
