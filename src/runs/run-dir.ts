@@ -1,5 +1,5 @@
 // Run directories: the one on-disk shape every training command writes (config.json, metrics.jsonl, summary.json).
-import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { backendInfo } from '../backend/index.js';
@@ -169,9 +169,12 @@ export function readMetrics(path: string): Record<string, unknown>[] {
   return out;
 }
 
-/** Run directories under `root` (itself included), found by their config.json, to a bounded depth. */
-export function findRuns(root: string, maxDepth = 4): string[] {
-  const abs = resolve(root);
+/**
+ * Directories under `root` (itself included) that hold a file named `marker`, to a bounded depth, in sorted order.
+ * Hidden directories and `skip` are not entered; with `followLinks: false` neither are symbolic links.
+ */
+export function findDirsContaining(root: string, marker: string, o: { maxDepth?: number; skip?: readonly string[]; followLinks?: boolean } = {}): string[] {
+  const maxDepth = o.maxDepth ?? 4, skip = new Set(o.skip ?? []), follow = o.followLinks ?? true;
   const out: string[] = [];
   const walk = (dir: string, depth: number): void => {
     let names: string[];
@@ -180,18 +183,23 @@ export function findRuns(root: string, maxDepth = 4): string[] {
     } catch {
       return;
     }
-    if (names.includes(CONFIG_FILE)) out.push(dir);
+    if (names.includes(marker)) out.push(dir);
     if (depth >= maxDepth) return;
     for (const n of names.sort()) {
-      if (n.startsWith('.') || n === 'checkpoints' || n === 'best' || n === 'node_modules') continue;
+      if (n.startsWith('.') || skip.has(n)) continue;
       const p = join(dir, n);
       try {
-        if (statSync(p).isDirectory()) walk(p, depth + 1);
+        if ((follow ? statSync(p) : lstatSync(p)).isDirectory()) walk(p, depth + 1);
       } catch {
         // vanished or unreadable
       }
     }
   };
-  walk(abs, 0);
+  walk(resolve(root), 0);
   return out;
+}
+
+/** Run directories under `root` (itself included), found by their config.json, to a bounded depth. */
+export function findRuns(root: string, maxDepth = 4): string[] {
+  return findDirsContaining(root, CONFIG_FILE, { maxDepth, skip: ['checkpoints', 'best', 'node_modules'] });
 }

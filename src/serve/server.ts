@@ -1,12 +1,12 @@
 // `adaptlab serve`: a local dashboard over run directories (list, reports, comparisons, live metrics by server-sent events).
-import { closeSync, existsSync, lstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { escapeHtml, renderPage, type Block } from '../report/html.js';
 import { comparePage, formatKeyMetric, runPage, runReport } from '../report/run-report.js';
 import { fileInsideRun, listRuns, loadRun, resolveRunPath, runStatus, type LoadedRun } from '../runs/inspect.js';
-import { CONFIG_FILE, METRICS_FILE, REPORT_FILE, SAMPLES_FILE, SUMMARY_FILE } from '../runs/run-dir.js';
+import { CONFIG_FILE, findDirsContaining, METRICS_FILE, REPORT_FILE, SAMPLES_FILE, SUMMARY_FILE } from '../runs/run-dir.js';
 import { SUMMARY_FILE as SWEEP_SUMMARY_FILE } from '../sweep/plan.js';
 import type { SweepStatus } from '../sweep/status.js';
 import { LIVE_SCRIPT, liveBlock, liveField } from './live.js';
@@ -25,36 +25,18 @@ export interface SweepListing {
 /** Sweep directories under `root` (real directories only, never through a link), found by their sweep-summary.json. */
 export function listSweeps(root: string, maxDepth = 3): SweepListing[] {
   const out: SweepListing[] = [];
-  const walk = (dir: string, depth: number): void => {
-    let names: string[];
+  for (const dir of findDirsContaining(root, SWEEP_SUMMARY_FILE, { maxDepth, skip: ['cells', 'checkpoints', 'best'], followLinks: false })) {
     try {
-      names = readdirSync(dir);
+      const s = JSON.parse(readFileSync(join(dir, SWEEP_SUMMARY_FILE), 'utf8')) as SweepStatus;
+      const name = relative(resolve(root), dir).split('\\').join('/') || '.';
+      out.push({
+        name, counts: s.counts, etaSeconds: s.etaSeconds ?? null, updated: s.updated,
+        cells: (s.cells ?? []).map((c) => ({ id: c.id, state: c.state, note: c.note, run: name === '.' ? c.dir : `${name}/${c.dir}`, seconds: c.seconds, error: c.error })),
+      });
     } catch {
-      return;
+      // a summary being replaced or unreadable: listed next time
     }
-    if (names.includes(SWEEP_SUMMARY_FILE)) {
-      try {
-        const s = JSON.parse(readFileSync(join(dir, SWEEP_SUMMARY_FILE), 'utf8')) as SweepStatus;
-        const name = relative(root, dir).split('\\').join('/') || '.';
-        out.push({
-          name, counts: s.counts, etaSeconds: s.etaSeconds ?? null, updated: s.updated,
-          cells: (s.cells ?? []).map((c) => ({ id: c.id, state: c.state, note: c.note, run: name === '.' ? c.dir : `${name}/${c.dir}`, seconds: c.seconds, error: c.error })),
-        });
-      } catch {
-        // a summary being replaced or unreadable: listed next time
-      }
-    }
-    if (depth >= maxDepth) return;
-    for (const n of names.sort()) {
-      if (n.startsWith('.') || n === 'cells' || n === 'checkpoints' || n === 'best') continue;
-      try {
-        if (lstatSync(join(dir, n)).isDirectory()) walk(join(dir, n), depth + 1);
-      } catch {
-        // vanished
-      }
-    }
-  };
-  walk(root, 0);
+  }
   return out;
 }
 
