@@ -1,19 +1,20 @@
 #!/usr/bin/env node
 // Turns a ProtoNet meta-train run into the playground's checkpoint: the encoder's tensors as float16 safetensors plus provenance.json.
 //
-// Usage: node scripts/make-play-checkpoint.mjs RUN_DIR --meta-test META_TEST.json [--out play/checkpoints] [--note TEXT]
-//   META_TEST.json is the output of `adaptlab meta-test RUN_DIR --episodes 600 --json` (recorded verbatim); the script
-//   evaluates the float16 file on the same episodes (same seed, ways, shots, queries) and records that too.
+// Usage: node scripts/make-play-checkpoint.mjs RUN_DIR --meta-test META_TEST.json [--out play/checkpoints] [--interim TEXT]
+//   META_TEST.json is the output of `adaptlab meta-test RUN_DIR [--checkpoint latest] --episodes N --json` (recorded
+//   verbatim, with the command that made it); the script evaluates the float16 file on the same episodes (same seed,
+//   ways, shots, queries) and records that too. --interim TEXT marks the model as a stand-in and says why.
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { evalTasks, evaluate, loadSafetensors, ProtoNet, serializeSafetensors } from '../dist/src/index.js';
 import { loadEncoder } from '../dist/src/play/oneshot.js';
 
 const NAME = 'protonet-omniglot-5w1s.f16.safetensors';
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { 'meta-test': { type: 'string' }, out: { type: 'string' }, note: { type: 'string' } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { 'meta-test': { type: 'string' }, out: { type: 'string' }, interim: { type: 'string' } } });
 if (positionals.length !== 1 || !values['meta-test']) {
-  console.error('usage: node scripts/make-play-checkpoint.mjs RUN_DIR --meta-test META_TEST.json [--out play/checkpoints] [--note TEXT]');
+  console.error('usage: node scripts/make-play-checkpoint.mjs RUN_DIR --meta-test META_TEST.json [--out play/checkpoints] [--interim TEXT]');
   process.exit(2);
 }
 const run = resolve(positionals[0]);
@@ -35,7 +36,7 @@ const metadata = {
   format: 'adaptlab Conv4 encoder (numClasses 0, max-pool), F16',
   method: 'protonet', dataset: 'omniglot', split: config.meta.split ?? 'snell',
   command: config.command.join(' '), seed: String(config.meta.seed),
-  metaTestAccuracy: String(metaTest.accuracy), metaTestCi95: String(metaTest.ci95),
+  metaTestAccuracy: String(metaTest.accuracy), metaTestCi95: String(metaTest.ci95), metaTestSplit: config.meta.split ?? 'snell',
 };
 const parts = serializeSafetensors(tensors, { float16: 'all', int64: ints, metadata });
 const bytes = Buffer.concat(parts);
@@ -50,18 +51,27 @@ const tasks = evalTasks(testConfig, 'test', metaTest.episodes, metaTest.seed);
 const f16 = evaluate(new ProtoNet({ encoder }), tasks);
 const params = encoder.parameters().reduce((a, p) => a + p.numel(), 0);
 
+const SPLITS = {
+  vinyals: 'the 1200 training characters of the Vinyals split, each rotated by 0/90/180/270° as a new class',
+  snell: 'the 1028 training characters of the Snell split (Vinyals\' characters less 5 validation alphabets), rotations as classes',
+  lake: 'the 964 characters of the background alphabets',
+  maml: 'the 1100 training characters of the MAML split, with random 90° rotations per task',
+};
+const split = config.meta.split ?? 'snell';
+const trainWays = config.meta.trainWays ?? (config.command.includes('--train-ways') ? Number(config.command[config.command.indexOf('--train-ways') + 1]) : 60);
 const provenance = {
   file: NAME,
-  description: 'Conv-4 prototypical network (Snell et al. 2017) meta-trained on Omniglot (background characters, Snell split), embedding 64-d.',
-  interim: values.note ?? 'An interim model from a 15-minute meta-training run on a shared 2-core machine (20-way training episodes instead of the paper\'s 60, far fewer episodes than the paper), to be replaced by the checkpoint of the Omniglot reproduction when it exists.',
+  description: `Conv-4 prototypical network (Snell et al. 2017), embedding 64-d, meta-trained with ${trainWays}-way ${config.meta.shots}-shot episodes on ${SPLITS[split] ?? `Omniglot (${split} split)`}.`,
+  ...(values.interim ? { interim: values.interim } : {}),
   command: config.command.join(' '),
+  ...(summary?.resumedFrom ? { resumed: `continued from step ${summary.resumedFrom} by the same command with --resume (the last one with --time-budget ${Math.round(summary.elapsedSeconds)})` } : {}),
   seed: config.meta.seed,
   date: new Date().toISOString().slice(0, 10),
   trainedOn: { created: config.created, adaptlab: config.adaptlab, node: config.node, backend: config.backend, threads: config.threads, steps: summary?.steps ?? null, seconds: summary?.elapsedSeconds ?? null, bestValidation: summary?.best ?? null },
   metaTest: {
-    command: `adaptlab meta-test ${config.command[config.command.indexOf('--out') + 1]} --episodes ${metaTest.episodes} --json`,
+    command: metaTest.command ?? `adaptlab meta-test ${config.command[config.command.indexOf('--out') + 1]} --episodes ${metaTest.episodes} --json`,
     ways: metaTest.ways, shots: metaTest.shots, queries: 15, episodes: metaTest.episodes, seed: metaTest.seed,
-    accuracy: metaTest.accuracy, ci95: metaTest.ci95, checkpoint: 'best (validation accuracy)',
+    accuracy: metaTest.accuracy, ci95: metaTest.ci95, checkpoint: basename(metaTest.checkpoint),
   },
   float16: { accuracy: f16.mean, ci95: f16.ci95, note: 'this file (float16 weights widened to float32) on the same episodes' },
   parameters: params,

@@ -9,7 +9,8 @@ scripts/export-fewshot.mjs). Prints one JSON line per evaluation and a final JSO
   node scripts/export-fewshot.mjs --dataset omniglot --split snell:train --data-dir ../shared/data --out /tmp/ref/train
   node scripts/export-fewshot.mjs --dataset omniglot --split snell:test --data-dir ../shared/data --out /tmp/ref/test \\
        --episodes 1000 --ways 5 --shots 1 --queries 15 --seed 0
-  /usr/bin/python3 scripts/torch_protonet.py --train /tmp/ref/train --test /tmp/ref/test --shots 1 --time-budget 1200
+  /usr/bin/python3 scripts/torch_protonet.py --train /tmp/ref/train --test /tmp/ref/test@5 --shots 1 --time-budget 1200
+(--test may be repeated, e.g. a 5-way and a 20-way episode set: --test /tmp/ref/test5@5 --test /tmp/ref/test20@20)
 """
 import argparse
 import json
@@ -23,7 +24,8 @@ import torch.nn.functional as F
 
 p = argparse.ArgumentParser()
 p.add_argument('--train', required=True)
-p.add_argument('--test', required=True)
+p.add_argument('--test', required=True, action='append',
+               help='PREFIX[@WAYS] of exported test episodes (repeatable; WAYS defaults to 5)')
 p.add_argument('--train-ways', type=int, default=60)
 p.add_argument('--shots', type=int, default=1)
 p.add_argument('--queries', type=int, default=5)
@@ -40,8 +42,12 @@ rng = np.random.default_rng(args.seed)
 
 train_x = torch.from_numpy(np.load(f'{args.train}-images.npy')).unsqueeze(1)
 train_y = np.load(f'{args.train}-labels.npy')
-test_x = torch.from_numpy(np.load(f'{args.test}-images.npy')).unsqueeze(1)
-episodes = np.load(f'{args.test}-episodes.npy')
+tests = []
+for spec in args.test:
+    prefix, _, w = spec.partition('@')
+    tests.append({'name': prefix.rsplit('/', 1)[-1], 'ways': int(w or 5),
+                  'x': torch.from_numpy(np.load(f'{prefix}-images.npy')).unsqueeze(1),
+                  'episodes': np.load(f'{prefix}-episodes.npy')})
 by_class = [np.flatnonzero(train_y == c) for c in range(train_y.max() + 1)]
 
 
@@ -63,22 +69,26 @@ def logits(zq, zs, ways, shots):
     return -torch.cdist(zq, protos).pow(2)
 
 
+def evaluate_one(t):
+    ways, shots, episodes, test_x = t['ways'], args.shots, t['episodes'], t['x']
+    queries = episodes.shape[1] // ways - shots
+    accs = []
+    for ep in episodes:
+        s, q = ep[:ways * shots], ep[ways * shots:]
+        out = logits(net(test_x[q]), net(test_x[s]), ways, shots)
+        y = torch.arange(ways).repeat_interleave(queries)
+        accs.append((out.argmax(1) == y).float().mean().item())
+    a = np.array(accs)
+    return {'ways': ways, 'shots': shots, 'episodes': len(a), 'accuracy': float(a.mean()),
+            'ci95': float(1.96 * a.std() / math.sqrt(len(a)))}
+
+
 def evaluate():
     net.eval()  # adaptlab's ProtoNet embeds with the module's mode: eval after training (running statistics)
-    ways = 5
-    per = episodes.shape[1]
-    shots = args.shots
-    queries = per // ways - shots
-    accs = []
     with torch.no_grad():
-        for ep in episodes:
-            s, q = ep[:ways * shots], ep[ways * shots:]
-            out = logits(net(test_x[q]), net(test_x[s]), ways, shots)
-            y = torch.arange(ways).repeat_interleave(queries)
-            accs.append((out.argmax(1) == y).float().mean().item())
+        out = {t['name']: evaluate_one(t) for t in tests}
     net.train()
-    a = np.array(accs)
-    return float(a.mean()), float(1.96 * a.std() / math.sqrt(len(a)))
+    return out
 
 
 start = time.perf_counter()
@@ -100,12 +110,11 @@ while step < args.steps and time.perf_counter() - start - excluded < args.time_b
     elapsed = time.perf_counter() - start - excluded
     if args.eval_every_seconds and elapsed >= next_eval:
         t0 = time.perf_counter()
-        acc, ci = evaluate()
+        result = evaluate()
         excluded += time.perf_counter() - t0
-        print(json.dumps({'step': step, 'seconds': round(elapsed, 1), 'accuracy': acc, 'ci95': ci}), flush=True)
+        print(json.dumps({'step': step, 'seconds': round(elapsed, 1), 'test': result}), flush=True)
         next_eval += args.eval_every_seconds
 
 train_seconds = time.perf_counter() - start - excluded
-acc, ci = evaluate()
 print(json.dumps({'impl': 'pytorch', 'torch': torch.__version__, 'threads': args.threads, 'steps': step,
-                  'train_seconds': round(train_seconds, 1), 'episodes': int(episodes.shape[0]), 'accuracy': acc, 'ci95': ci}))
+                  'train_seconds': round(train_seconds, 1), 'test': evaluate()}))

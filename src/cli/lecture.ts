@@ -33,9 +33,9 @@ export function lectureTables(r: LectureResult): string {
     out.push('', bold(`(c) multi-task vs transfer: ${r.multitask.tasks[0]} (${g.trainSizes[0]} examples) and ${r.multitask.tasks[1]} (${g.trainSizes[1]}), ${g.name}: accuracy %`));
     out.push(table(['method', 'target (5–9)', 'source (0–4)', 'seconds'], g.rows.map((x) => [x.method, pct(x.target), pct(x.source), x.seconds.toFixed(1)])));
   }
-  out.push('', bold(`(d) ${r.shots.ways}-way accuracy % on new classes vs labelled examples per class (${r.shots.episodes} episodes)`));
+  out.push('', bold(`(d) ${r.shots.ways}-way accuracy % on new ${r.shots.dataset} classes vs labelled examples per class (${r.shots.episodes} episodes)`));
   const methods = [...new Set(r.shots.rows.map((x) => x.method))];
-  const ks = [...r.shots.shots, 'all' as const];
+  const ks = [...r.shots.shots, ...(r.shots.rows.some((x) => x.shots === 'all') ? ['all' as const] : [])];
   out.push(table(['method', ...ks.map(String)], methods.map((m) => [m, ...ks.map((k) => pct(r.shots.rows.find((x) => x.method === m && x.shots === k)?.accuracy ?? null))])));
   out.push('', bold(`(e) transferability scores before fine-tuning vs accuracy after (${r.transferability.target})`));
   const ms = r.transferability.metrics;
@@ -52,8 +52,8 @@ export const lectureCommand: Command = {
   usage: [
     'adaptlab lecture [--quick] [--out DIR] [--seed S] [--data-dir D] [--json]',
     '',
-    'Runs the studies of the transfer-learning lecture on the embedded MNIST digits (Fashion-MNIST too for the surgical',
-    'study when the data directory has it, default preset only): (a) which layers to fine-tune (LP, FT, LP-FT, surgical),',
+    'Runs the studies of the transfer-learning lecture on the embedded MNIST digits (default preset: Fashion-MNIST for the',
+    'surgical study and Omniglot for the few-shot study when the data directory has them): (a) which layers to fine-tune (LP, FT, LP-FT, surgical),',
     '(b) surgical fine-tuning, block x shift, (c) multi-task vs transfer on the same tasks, (d) accuracy vs labelled examples for fine-tuning and meta-learning,',
     '(e) transferability scores vs the accuracy reached. --quick: smaller models and budgets (about 2 minutes on 2 cores);',
     'the default takes about 10. Writes DIR (default runs/lecture-<time>) with config.json, metrics.jsonl, summary.json, report.html.',

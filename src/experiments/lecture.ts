@@ -35,6 +35,8 @@ export interface LectureConfig {
   /** seeds per fine-tuning cell (mean ± Student-t CI over them) */
   seeds: number;
   sourceEpochs: number;
+  /** epochs of the surgical study's source (all classes of its dataset: Fashion-MNIST's 60,000 training images in the default preset) */
+  surgicalSourceEpochs: number;
   /** labelled target examples for the design-choice and surgical studies */
   targetSize: number;
   fineTuneEpochs: number;
@@ -43,8 +45,9 @@ export interface LectureConfig {
   testSize: number;
   /** the input-level shift of the surgical study */
   corruption: string;
-  /** K of the accuracy-vs-shots study, and the number of fixed episodes per K */
+  /** K of the accuracy-vs-shots study on the digits and on Omniglot (20 drawings a character: K + 5 queries ≤ 20), and the number of fixed episodes per K */
   shots: number[];
+  omniglotShots: number[];
   episodes: number;
   queries: number;
   metaSteps: { protonet: number; maml: number; baseline: number };
@@ -56,10 +59,10 @@ export interface LectureConfig {
 }
 
 export function lectureConfig(o: { quick: boolean; seed?: number; dataDir?: string }): LectureConfig {
-  const base = { quick: o.quick, seed: o.seed ?? 0, ...(o.dataDir ? { dataDir: o.dataDir } : {}), corruption: 'corruption:gaussian_noise:5', shots: [1, 5, 10, 50], queries: 15 };
+  const base = { quick: o.quick, seed: o.seed ?? 0, ...(o.dataDir ? { dataDir: o.dataDir } : {}), corruption: 'corruption:gaussian_noise:5', shots: [1, 5, 10, 50], omniglotShots: [1, 5, 10, 15], queries: 15 };
   return o.quick
-    ? { ...base, model: 'mlp', fewShotModel: 'mlp', seeds: 3, sourceEpochs: 3, targetSize: 100, fineTuneEpochs: 20, lrGrid: [1e-3], testSize: 500, episodes: 20, metaSteps: { protonet: 300, maml: 150, baseline: 300 }, sslSteps: 100, multitaskEpochs: 10, multitaskRegimes: [[2500, 100]] }
-    : { ...base, model: 'conv4', fewShotModel: 'conv4', seeds: 3, sourceEpochs: 3, targetSize: 250, fineTuneEpochs: 10, lrGrid: [1e-3], testSize: 1000, episodes: 40, metaSteps: { protonet: 1000, maml: 300, baseline: 1000 }, sslSteps: 300, multitaskEpochs: 20, multitaskRegimes: [[2500, 100], [100, 100]] };
+    ? { ...base, model: 'mlp', fewShotModel: 'mlp', seeds: 3, sourceEpochs: 3, surgicalSourceEpochs: 3, targetSize: 100, fineTuneEpochs: 20, lrGrid: [1e-3], testSize: 500, episodes: 20, metaSteps: { protonet: 300, maml: 150, baseline: 300 }, sslSteps: 100, multitaskEpochs: 10, multitaskRegimes: [[2500, 100]] }
+    : { ...base, model: 'conv4', fewShotModel: 'conv4', seeds: 3, sourceEpochs: 3, surgicalSourceEpochs: 1, targetSize: 250, fineTuneEpochs: 10, lrGrid: [1e-3], testSize: 1000, episodes: 40, metaSteps: { protonet: 1000, maml: 300, baseline: 1000 }, sslSteps: 300, multitaskEpochs: 20, multitaskRegimes: [[2500, 100], [100, 100]] };
 }
 
 export interface Interval {
@@ -109,12 +112,17 @@ export interface MultitaskVsTransferResult {
 
 export interface ShotsResult {
   dataset: string;
+  /** in words: which new classes the episodes hold and which base classes the learners saw */
+  description: string;
   ways: number;
   /** classes the learners were (pre-/meta-)trained on, and the new classes of the episodes */
   baseClasses: string[];
   novelClasses: string[];
   shots: number[];
+  /** query examples per class of each episode */
+  queries: number;
   episodes: number;
+  /** a row per method and K; on the digits also finetune at `all` (every labelled example of the new classes) */
   rows: { method: string; family: string; shots: number | 'all'; accuracy: Interval }[];
   seconds: number;
 }
@@ -132,7 +140,7 @@ export interface TransferabilityResult {
 export interface LectureSamples {
   /** uint8 images [H, W] as arrays of rows, per shift */
   shifted: { shift: string; images: number[][][] }[];
-  episode: { shots: number; images: number[][][]; labels: number[] };
+  episode: { shots: number; images: number[][][]; labels: number[]; names: string[] };
 }
 
 export interface LectureResult {
@@ -149,7 +157,7 @@ export interface LectureResult {
 const now = (): number => performance.now() / 1000;
 const interval = (r: { mean: number; ci95: number }): Interval => ({ mean: r.mean, ci95: Number.isFinite(r.ci95) ? r.ci95 : 0 });
 
-/** The datasets of the studies: the embedded MNIST digits always; Fashion-MNIST for the surgical study when present (default preset). */
+/** The datasets of the studies: the embedded MNIST digits always; Fashion-MNIST for the surgical study and Omniglot for the few-shot study when present (default preset). */
 function open(name: string, cfg: LectureConfig): { train: ClassificationDataset; test: ClassificationDataset } | null {
   const opts: OpenOptions = cfg.dataDir ? { dataDir: cfg.dataDir } : {};
   try {
@@ -261,27 +269,55 @@ function backbone(kind: 'mlp' | 'conv4', rng: Rng, numClasses: number): AnyModul
 }
 
 /**
- * (d) "Fine-tuning fails with tiny data; meta-learning helps": 5-way K-shot episodes on digits 5–9 for learners
- * that only saw digits 0–4 — fine-tune everything on the support, Baseline++ (a new cosine head), ProtoNet and
- * MAML — on the same fixed episodes for every K; and, as the other end of the curve, fine-tuning on all the
- * labelled examples of digits 5–9.
+ * The data of the few-shot study (d): base classes the learners are (pre-/meta-)trained on and new classes the test
+ * episodes come from. Omniglot when the data directory has it (default preset): the 964 characters of the background
+ * alphabets → the 659 of the evaluation alphabets, 20 drawings each, so K stops at 15 with 5 queries per class. Otherwise
+ * the embedded digits 0–4 → 5–9, where K goes to 50 and "all" fine-tunes on every training example of digits 5–9.
  */
-export function accuracyVsShots(cfg: LectureConfig, digits: { train: ClassificationDataset; test: ClassificationDataset }, progress?: (p: LectureProgress) => void): ShotsResult {
+export interface FewShotData {
+  dataset: string;
+  train: ClassificationDataset;
+  test: ClassificationDataset;
+  base: number[];
+  novel: number[];
+  shots: number[];
+  queries: number;
+  /** add the "fine-tune on every labelled example of the new classes" point */
+  all: boolean;
+}
+
+export function fewShotData(cfg: LectureConfig, digits: { train: ClassificationDataset; test: ClassificationDataset }, omniglot: { train: ClassificationDataset; test: ClassificationDataset } | null): FewShotData {
+  if (omniglot) {
+    const queries = 5, perClass = 20;
+    return { dataset: 'omniglot', ...omniglot, base: range(0, omniglot.train.classes.length), novel: range(0, omniglot.test.classes.length), shots: cfg.omniglotShots.filter((k) => k + queries <= perClass), queries, all: false };
+  }
+  return { dataset: 'mnist', ...digits, base: range(0, 5), novel: range(5, 10), shots: cfg.shots, queries: cfg.queries, all: true };
+}
+
+/**
+ * (d) "Fine-tuning fails with tiny data; meta-learning helps": 5-way K-shot episodes on new classes for learners that
+ * only saw the base classes — fine-tune everything on the support, Baseline++ (a new cosine head), ProtoNet and
+ * MAML — on the same fixed episodes for every K; and, on the digits, fine-tuning on all the labelled examples of the
+ * new classes as the other end of the curve.
+ */
+export function accuracyVsShots(cfg: LectureConfig, data: FewShotData, progress?: (p: LectureProgress) => void): ShotsResult {
   const t0 = now();
-  const ways = 5, base = range(0, 5), novel = range(5, 10);
-  // five base classes are too few to meta-learn from: each class of a training episode is also rotated by a random
-  // multiple of 90° (Finn et al.'s and Snell et al.'s task augmentation), 20 base "classes" in all
-  const baseSampler = new EpisodeSampler(digits.train, { ways, shots: 5, queries: cfg.queries, classes: base, rotate: 'random90' });
-  const pool = Array.from({ length: digits.train.length }, (_, i) => i).filter((i) => digits.train.labels[i]! < 5);
-  const supervisedBatches = (rng: Rng): Task[] => [{ support: collate(digits.train, rng.choice(pool.length, 32).map((j) => pool[j]!)), query: collate(digits.train, []) }];
+  const ways = 5, { base, novel, train, test, queries } = data;
+  // five digit classes are too few to meta-learn from: each class of a training episode is also rotated by a random
+  // multiple of 90° (Finn et al.'s and Snell et al.'s task augmentation; on Omniglot too, as they do)
+  const baseSampler = new EpisodeSampler(train, { ways, shots: 5, queries, classes: base, rotate: 'random90' });
+  const baseSet = new Set(base);
+  const pool = Array.from({ length: train.length }, (_, i) => i).filter((i) => baseSet.has(train.labels[i]!));
+  const supervisedBatches = (rng: Rng): Task[] => [{ support: collate(train, rng.choice(pool.length, 32).map((j) => pool[j]!)), query: collate(train, []) }];
+  const numBase = base.length;
   const learners: { method: string; family: string; make: () => MetaLearner; steps: number; tasks: (rng: Rng) => Task[] }[] = [
-    { method: 'finetune', family: 'transfer', steps: cfg.metaSteps.baseline, tasks: supervisedBatches, make: () => new FineTune({ backbone: backbone(cfg.fewShotModel, new Rng(cfg.seed).fork('ft'), 5) as never, numBaseClasses: 5, rng: new Rng(cfg.seed).fork('ft/adapt'), steps: cfg.quick ? 30 : 50, batch: 25 }) },
-    { method: 'baseline++', family: 'transfer', steps: cfg.metaSteps.baseline, tasks: supervisedBatches, make: () => new Baseline({ backbone: backbone(cfg.fewShotModel, new Rng(cfg.seed).fork('bpp'), 5) as never, numBaseClasses: 5, head: 'cosine', rng: new Rng(cfg.seed).fork('bpp/adapt'), headEpochs: cfg.quick ? 30 : 50 }) },
+    { method: 'finetune', family: 'transfer', steps: cfg.metaSteps.baseline, tasks: supervisedBatches, make: () => new FineTune({ backbone: backbone(cfg.fewShotModel, new Rng(cfg.seed).fork('ft'), numBase) as never, numBaseClasses: numBase, rng: new Rng(cfg.seed).fork('ft/adapt'), steps: cfg.quick ? 30 : 50, batch: 25 }) },
+    { method: 'baseline++', family: 'transfer', steps: cfg.metaSteps.baseline, tasks: supervisedBatches, make: () => new Baseline({ backbone: backbone(cfg.fewShotModel, new Rng(cfg.seed).fork('bpp'), numBase) as never, numBaseClasses: numBase, head: 'cosine', rng: new Rng(cfg.seed).fork('bpp/adapt'), headEpochs: cfg.quick ? 30 : 50 }) },
     { method: 'protonet', family: 'non-parametric', steps: cfg.metaSteps.protonet, tasks: (rng) => [baseSampler.sample(rng)], make: () => new ProtoNet({ encoder: backbone(cfg.fewShotModel, new Rng(cfg.seed).fork('proto'), 0) }) },
     { method: 'maml', family: 'optimisation', steps: cfg.metaSteps.maml, tasks: (rng) => Array.from({ length: 4 }, () => baseSampler.sample(rng)), make: () => new MAML({ model: backbone(cfg.fewShotModel, new Rng(cfg.seed).fork('maml'), ways), innerLr: 0.1, innerSteps: 1, evalInnerSteps: 5 }) },
   ];
-  const fixed = new Map(cfg.shots.map((k) => [k, new EpisodeSampler(digits.test, { ways, shots: k, queries: cfg.queries, classes: novel }).fixed(cfg.seed + 7, cfg.episodes)]));
-  const total = learners.length * (1 + cfg.shots.length) + 1;
+  const fixed = new Map(data.shots.map((k) => [k, new EpisodeSampler(test, { ways, shots: k, queries, classes: novel }).fixed(cfg.seed + 7, cfg.episodes)]));
+  const total = learners.length * (1 + data.shots.length) + (data.all ? 1 : 0);
   let done = 0;
   const rows: ShotsResult['rows'] = [];
   let fineTuner: MetaLearner | null = null;
@@ -290,24 +326,30 @@ export function accuracyVsShots(cfg: LectureConfig, digits: { train: Classificat
     const learner = l.make();
     if (l.method === 'finetune') fineTuner = learner;
     metaTrain({ learner, tasks: l.tasks, seed: cfg.seed, steps: l.steps, dir: null });
-    for (const k of cfg.shots) {
+    for (const k of data.shots) {
       progress?.({ stage: 'shots', done: done++, total, detail: `${l.method} ${k}-shot` });
       rows.push({ method: l.method, family: l.family, shots: k, accuracy: interval(evaluate(learner, fixed.get(k)!)) });
     }
   }
-  // fine-tuning with every labelled example of the new classes (the "plenty of target data" end): the same
-  // fine-tune learner, its support being all of digits 5–9's training examples; a binomial 95% interval
-  progress?.({ stage: 'shots', done: done++, total, detail: 'finetune, all target examples' });
-  const all = subsetClasses(digits.train, novel), novelTest = subsetClasses(digits.test, novel);
-  const queryIdx = new Rng(cfg.seed).fork('lecture/all-query').choice(novelTest.length, Math.min(cfg.testSize, novelTest.length));
-  const full: Task = { support: collate(all, Array.from({ length: all.length }, (_, i) => i)), query: collate(novelTest, queryIdx) };
-  // the same pre-trained network, fine-tuned for 3 epochs of the larger support (25 examples a step)
-  const allTuner = new FineTune({ backbone: backbone(cfg.fewShotModel, new Rng(cfg.seed).fork('ft'), 5) as never, numBaseClasses: 5, rng: new Rng(cfg.seed).fork('ft/adapt'), steps: Math.ceil((3 * all.length) / 25), batch: 25 });
-  allTuner.model.loadStateDict(fineTuner!.model.stateDict());
-  const acc = evaluate(allTuner, [full]).mean;
-  rows.push({ method: 'finetune', family: 'transfer', shots: 'all', accuracy: { mean: acc, ci95: 1.96 * Math.sqrt((acc * (1 - acc)) / queryIdx.length) } });
+  if (data.all) {
+    // fine-tuning with every labelled example of the new classes (the "plenty of target data" end): the same
+    // fine-tune learner, its support being all of the new classes' training examples; a binomial 95% interval
+    progress?.({ stage: 'shots', done: done++, total, detail: 'finetune, all target examples' });
+    const all = subsetClasses(train, novel), novelTest = subsetClasses(test, novel);
+    const queryIdx = new Rng(cfg.seed).fork('lecture/all-query').choice(novelTest.length, Math.min(cfg.testSize, novelTest.length));
+    const full: Task = { support: collate(all, Array.from({ length: all.length }, (_, i) => i)), query: collate(novelTest, queryIdx) };
+    // the same pre-trained network, fine-tuned for 3 epochs of the larger support (25 examples a step)
+    const allTuner = new FineTune({ backbone: backbone(cfg.fewShotModel, new Rng(cfg.seed).fork('ft'), numBase) as never, numBaseClasses: numBase, rng: new Rng(cfg.seed).fork('ft/adapt'), steps: Math.ceil((3 * all.length) / 25), batch: 25 });
+    allTuner.model.loadStateDict(fineTuner!.model.stateDict());
+    const acc = evaluate(allTuner, [full]).mean;
+    rows.push({ method: 'finetune', family: 'transfer', shots: 'all', accuracy: { mean: acc, ci95: 1.96 * Math.sqrt((acc * (1 - acc)) / queryIdx.length) } });
+  }
   progress?.({ stage: 'shots', done: total, total });
-  return { dataset: 'mnist', ways, baseClasses: base.map(String), novelClasses: novel.map(String), shots: cfg.shots, episodes: cfg.episodes, rows, seconds: now() - t0 };
+  const names = (ds: ClassificationDataset, cls: number[]): string[] => cls.map((c) => ds.classes[c] ?? String(c));
+  const description = data.dataset === 'omniglot'
+    ? `the ${novel.length} characters of Omniglot's evaluation alphabets, for learners that saw only the ${base.length} of its background alphabets (${queries} queries per class)`
+    : `${data.dataset} classes ${names(test, novel).join(', ')}, for learners that saw only classes ${names(train, base).join(', ')} (${queries} queries per class)`;
+  return { dataset: data.dataset, description, ways, baseClasses: names(train, base), novelClasses: names(test, novel), shots: data.shots, queries, episodes: cfg.episodes, rows, seconds: now() - t0 };
 }
 
 /**
@@ -350,16 +392,17 @@ export function runLecture(cfg: LectureConfig, progress?: (p: LectureProgress) =
   const t0 = now();
   const digits = open('mnist', cfg)!;
   const fashion = cfg.quick ? null : open('fashion-mnist', cfg);
+  const fewShot = fewShotData(cfg, digits, cfg.quick ? null : open('omniglot', cfg));
   const surgicalData = fashion ? { name: 'fashion-mnist', ...fashion } : { name: 'mnist', ...digits };
   // sources: digits 0–4 with labels (the transfer source of (a), (d), (e)), all classes of the surgical dataset, and
   // label-free sources on digits 0–4 for the transferability study
   const base = subsetClasses(digits.train, range(0, 5));
   const source = pretrainSource(cfg, base, 'supervised', 'source', { epochs: cfg.sourceEpochs });
   const designChoicesResult = designChoices(cfg, digits, source, progress);
-  const surgicalSource = pretrainSource(cfg, surgicalData.train, 'supervised', 'surgical-source', { epochs: cfg.sourceEpochs });
+  const surgicalSource = pretrainSource(cfg, surgicalData.train, 'supervised', 'surgical-source', { epochs: cfg.surgicalSourceEpochs });
   const surgicalResult = surgical(cfg, surgicalData, surgicalSource, progress);
   const multitaskResult = multitaskVsTransfer(cfg, progress);
-  const shotsResult = accuracyVsShots(cfg, digits, progress);
+  const shotsResult = accuracyVsShots(cfg, fewShot, progress);
   const sources = [
     { name: 'supervised, digits 0–4', model: source, selfSupervised: false },
     { name: 'supervised, digits 0–4, 1 epoch', model: pretrainSource(cfg, base, 'supervised', 'source-short', { epochs: 1 }), selfSupervised: false },
@@ -375,9 +418,9 @@ export function runLecture(cfg: LectureConfig, progress?: (p: LectureProgress) =
       return { shift, images: [0, 1, 2, 3].map((i) => picture(t.test, i)) };
     })],
     episode: (() => {
-      const ep = new EpisodeSampler(digits.test, { ways: 5, shots: 1, queries: 0, classes: range(5, 10) }).sampleIndices(new Rng(cfg.seed).fork('lecture/picture'));
+      const ep = new EpisodeSampler(fewShot.test, { ways: 5, shots: 1, queries: 0, classes: fewShot.novel }).sampleIndices(new Rng(cfg.seed).fork('lecture/picture'));
       const idx = Array.from(ep.support);
-      return { shots: 1, images: idx.map((i) => picture(digits.test, i)), labels: idx.map((i) => digits.test.labels[i]!) };
+      return { shots: 1, images: idx.map((i) => picture(fewShot.test, i)), labels: idx.map((i) => fewShot.test.labels[i]!), names: idx.map((i) => fewShot.test.classes[fewShot.test.labels[i]!] ?? String(fewShot.test.labels[i])) };
     })(),
   };
   return { config: cfg, designChoices: designChoicesResult, surgical: surgicalResult, multitask: multitaskResult, shots: shotsResult, transferability: transferabilityResult, samples, seconds: now() - t0 };

@@ -29,7 +29,7 @@ export function lectureClaims(r: LectureResult): { section: string; claim: strin
     { section: 'a', claim: 'LP-FT keeps the pre-trained features: it is at least as good as full fine-tuning out of distribution', held: lpft.ood !== null && full.ood !== null && lpft.ood.mean >= full.ood.mean, evidence: `OOD: LP-FT ${pct(lpft.ood)}, full ${pct(full.ood)}, linear probe ${pct(lp.ood)}` },
     { section: 'b', claim: 'the block to tune follows the shift: first block for input corruptions, the last layer for permuted labels, a middle block for sub-population shift', held: surgicalOk.length === r.surgical.shifts.length, evidence: r.surgical.shifts.map((s) => `${s}: best ${r.surgical.best[s]} (expected ${expected[s]})`).join('; ') },
     { section: 'c', claim: 'transfer solves the target but gives up the source; joint training keeps both', held: (joint.source?.mean ?? 0) > (transfer.source?.mean ?? 0), evidence: `${g.name}: source accuracy after joint ${pct(joint.source)}, after transfer ${pct(transfer.source)}; target: joint ${pct(joint.target)}, transfer ${pct(transfer.target)}` },
-    { section: 'd', claim: `fine-tuning fails with tiny data and meta-learning helps: at ${k1} shot(s) the best meta-learner beats fine-tuning`, held: bestMeta1 > ft1, evidence: `${k1}-shot: ProtoNet ${(100 * at('protonet', k1)).toFixed(1)}, MAML ${(100 * at('maml', k1)).toFixed(1)}, fine-tuning ${(100 * ft1).toFixed(1)}; ${kMax}-shot fine-tuning ${(100 * at('finetune', kMax)).toFixed(1)}, all data ${(100 * at('finetune', 'all')).toFixed(1)}` },
+    { section: 'd', claim: `fine-tuning fails with tiny data and meta-learning helps: at ${k1} shot(s) the best meta-learner beats fine-tuning`, held: bestMeta1 > ft1, evidence: `${r.shots.dataset}, ${k1}-shot: ProtoNet ${(100 * at('protonet', k1)).toFixed(1)}, MAML ${(100 * at('maml', k1)).toFixed(1)}, fine-tuning ${(100 * ft1).toFixed(1)}; ${kMax}-shot fine-tuning ${(100 * at('finetune', kMax)).toFixed(1)}${Number.isNaN(at('finetune', 'all')) ? '' : `, all data ${(100 * at('finetune', 'all')).toFixed(1)}`}` },
     { section: 'e', claim: 'transferability scores computed before fine-tuning rank the sources as fine-tuning does (Spearman ρ > 0)', held: rhos.length > 0 && rhos.every(([, v]) => v > 0), evidence: rhos.map(([m, v]) => `${m} ρ = ${v.toFixed(2)}`).join(', ') || 'no score had three sources' },
   ];
 }
@@ -90,10 +90,10 @@ export async function lecturePage(r: LectureResult, provenance: { command: strin
   const d = r.shots;
   const points: BandPoint[] = d.rows.filter((x) => x.shots !== 'all').map((x) => ({ x: x.shots as number, mean: x.accuracy.mean, ci95: x.accuracy.ci95, series: x.method }));
   const methods = [...new Set(d.rows.map((x) => x.method))];
-  const ks: (number | 'all')[] = [...d.shots, 'all'];
+  const ks: (number | 'all')[] = [...d.shots, ...(d.rows.some((x) => x.shots === 'all') ? ['all' as const] : [])];
   sections.push({
     title: '(d) Accuracy vs labelled examples: fine-tuning and meta-learning', id: 'shots', blocks: [
-      { kind: 'text', text: `${d.ways}-way episodes of classes ${d.novelClasses.join(', ')} for learners that only saw classes ${d.baseClasses.join(', ')}; every method on the same ${d.episodes} fixed episodes per K.` },
+      { kind: 'text', text: `${d.ways}-way episodes of ${d.description}; every method on the same ${d.episodes} fixed episodes per K.` },
       await bandChart({ title: `${d.ways}-way accuracy vs shots per class`, caption: 'Lines: mean over episodes; bands: 95% intervals. x on a log scale.', points, x: { title: 'labelled examples per class (K)', log: true }, y: { title: 'accuracy', percent: true, domain: [0, 1] }, seriesTitle: 'method' }),
       { kind: 'table', headers: ['method', ...ks.map(String)], rows: methods.map((m) => [m, ...ks.map((k) => pct(d.rows.find((x) => x.method === m && x.shots === k)?.accuracy))]) },
       verdict('d'),
@@ -118,7 +118,7 @@ export async function lecturePage(r: LectureResult, provenance: { command: strin
   sections.push({
     title: 'Inputs', id: 'inputs', blocks: [
       ...r.samples.shifted.map((s) => ({ kind: 'images' as const, title: `${b.dataset}, shift: ${s.shift}`, images: pictures(s.images, s.images.map(() => s.shift)) })),
-      { kind: 'images', title: `A ${r.samples.episode.images.length}-way ${r.samples.episode.shots}-shot support set of (d)`, images: pictures(r.samples.episode.images, r.samples.episode.labels.map(String)) },
+      { kind: 'images', title: `A ${r.samples.episode.images.length}-way ${r.samples.episode.shots}-shot support set of (d), ${r.shots.dataset}`, images: pictures(r.samples.episode.images, r.samples.episode.names) },
     ],
   });
   sections.push({
