@@ -59,3 +59,19 @@ describe('adaptlab lecture --quick', () => {
     }
   });
 });
+
+describe('lecture: the few-shot study\'s data', () => {
+  it('uses Omniglot background → evaluation characters with K + 5 queries ≤ 20 drawings when present, else digits 0–4 → 5–9 with an "all" point', async (t) => {
+    const { lectureConfig, fewShotData } = await import('../src/experiments/lecture.js');
+    const { trainTestSplits } = await import('../src/data/registry.js');
+    const { sharedDataDir } = await import('./helpers.js');
+    const cfg = lectureConfig({ quick: false });
+    const digits = trainTestSplits('mnist');
+    const d = fewShotData({ ...cfg, omniglotShots: [1, 5, 10, 15, 16] }, digits, null);
+    assert.deepEqual([d.dataset, d.base, d.novel, d.shots, d.queries, d.all], ['mnist', [0, 1, 2, 3, 4], [5, 6, 7, 8, 9], [1, 5, 10, 50], 15, true]);
+    const data = sharedDataDir();
+    if (!data || !existsSync(join(data, 'omniglot'))) return t.skip('../shared/data/omniglot is absent');
+    const o = fewShotData({ ...cfg, omniglotShots: [1, 5, 10, 15, 16] }, digits, trainTestSplits('omniglot', { dataDir: data }));
+    assert.deepEqual([o.dataset, o.base.length, o.novel.length, o.shots, o.queries, o.all], ['omniglot', 964, 659, [1, 5, 10, 15], 5, false]);
+  });
+});
