@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Status (2026-12-02): the spec parses (`adaptlab sweep status` plans its 26 cells); the full sweep has not been run yet.
+# The per-method Omniglot table of docs/RESULTS.md (issue #8): the sweep scripts/studies/meta-omniglot.yaml (every
+# few-shot classifier, 5-way 1- and 5-shot, 600 s of meta-training each), then `meta-test` of every cell's last
+# checkpoint on the same 600 fixed 5-way test episodes (15 queries per class, seed 0) for its K.
+# Usage: scripts/studies/meta-omniglot.sh OUT DATA_DIR   (re-running continues: finished cells and scores are kept)
+# Writes OUT/cells/* (run directories), OUT/scores/<method>-<K>shot.json and prints a Markdown table.
+set -euo pipefail
+OUT=${1:?usage: meta-omniglot.sh OUT DATA_DIR}
+DATA=${2:?usage: meta-omniglot.sh OUT DATA_DIR}
+HERE=$(cd "$(dirname "$0")" && pwd)
+ADAPTLAB="node ${ADAPTLAB_BIN:-$HERE/../../bin/adaptlab.js}"
+export ADAPTLAB_DATA_DIR=$DATA
+$ADAPTLAB sweep "$HERE/meta-omniglot.yaml" --out "$OUT" --concurrency "${CONCURRENCY:-2}" || echo "some cells failed: adaptlab sweep status $OUT" >&2
+mkdir -p "$OUT/scores"
+for cell in "$OUT"/cells/*/; do
+  [[ -s "$cell/summary.json" ]] || continue
+  method=$(node -e 'const c=require(process.argv[1]);console.log(c.meta.method)' "$cell/config.json")
+  shots=$(node -e 'const c=require(process.argv[1]);console.log(c.meta.shots)' "$cell/config.json")
+  score="$OUT/scores/$method-${shots}shot.json"
+  [[ -s "$score" ]] && continue
+  $ADAPTLAB meta-test "$cell" --checkpoint latest --ways 5 --shots "$shots" --queries 15 --episodes 600 --seed 0 --json > "$score.tmp"
+  mv "$score.tmp" "$score"
+done
+node - "$OUT" <<'JS'
+const { readFileSync, readdirSync } = require('node:fs');
+const out = process.argv[2];
+const rows = new Map();
+for (const cell of readdirSync(`${out}/cells`)) {
+  let c, s;
+  try { c = JSON.parse(readFileSync(`${out}/cells/${cell}/config.json`, 'utf8')); s = JSON.parse(readFileSync(`${out}/cells/${cell}/summary.json`, 'utf8')); } catch { continue; }
+  let t = null;
+  try { t = JSON.parse(readFileSync(`${out}/scores/${c.meta.method}-${c.meta.shots}shot.json`, 'utf8')); } catch {}
+  const r = rows.get(c.meta.method) ?? {};
+  r[c.meta.shots] = { steps: s.steps, seconds: s.elapsedSeconds, acc: t ? `${(100 * t.accuracy).toFixed(2)} ± ${(100 * t.ci95).toFixed(2)}` : '–' };
+  rows.set(c.meta.method, r);
+}
+console.log('| method | 1-shot % | steps | 5-shot % | steps |\n|---|---|---:|---|---:|');
+for (const [m, r] of rows) console.log(`| ${m} | ${r[1]?.acc ?? '–'} | ${r[1]?.steps ?? '–'} | ${r[5]?.acc ?? '–'} | ${r[5]?.steps ?? '–'} |`);
+JS
