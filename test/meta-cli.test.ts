@@ -91,6 +91,8 @@ describe('adaptlab meta-train / meta-test', () => {
       const r = JSON.parse(t.out);
       assert.equal(r.dataset, 'mnist');
       assert.equal(r.trainedOn, 'omniglot');
+      assert.equal(r.step, 3, 'the step of the scored checkpoint');
+      assert.deepEqual(r.command.slice(0, 3), ['adaptlab', 'meta-test', out]);
       assert.ok(r.accuracy >= 0 && r.accuracy <= 1);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { GaussianClassTasks, MLP, ProtoNet, Rng, latestCheckpoint, metaTrain, Module, type Tensor } from '../src/index.js';
+import { GaussianClassTasks, MLP, ProtoNet, Reptile, Rng, latestCheckpoint, metaTrain, Module, type Tensor } from '../src/index.js';
 import { repoPath } from './helpers.js';
 
 function child(dir: string, method: string, steps: number, killAfter = -1, resume = false): number | null {
@@ -39,6 +39,21 @@ describe('metaTrain', () => {
       }
     });
   }
+
+  it('Reptile under a time budget anneals its outer step linearly over the fraction of the budget used', () => {
+    const fam = new GaussianClassTasks({ dim: 4, ways: 2 });
+    const learner = new Reptile({ model: new MLP([4, 6, 2], { rng: new Rng(1) }), innerLr: 0.01, innerSteps: 2, outerLr: 0.5, rng: new Rng(2) });
+    let clock = 0;
+    const seen: { lr: number; elapsed: number }[] = [];
+    const r = metaTrain({
+      learner, seed: 3, timeBudget: 20, now: () => (clock += 1), tasks: (rng) => [fam.sampleEpisode(rng, { shots: 1, queries: 2 })],
+      onStep: ({ lr, elapsed }) => seen.push({ lr, elapsed }),
+    });
+    assert.equal(r.stoppedBy, 'time');
+    assert.ok(seen.length >= 5, `${seen.length} steps`);
+    for (const { lr, elapsed } of seen) assert.ok(Math.abs(lr - 0.5 * Math.max(0, 1 - elapsed / 20)) < 1e-12, `lr ${lr} at ${elapsed} s`);
+    assert.ok(seen.at(-1)!.lr < seen[0]!.lr);
+  });
 
   it('stops at a time budget, on a stop request, and keeps the best validation checkpoint', () => {
     const fam = new GaussianClassTasks({ dim: 4, ways: 2 });

@@ -4,6 +4,7 @@
 # few-shot classifier, 5-way 1- and 5-shot, 600 s of meta-training each), then `meta-test` of every cell's last
 # checkpoint on the same 600 fixed 5-way test episodes (15 queries per class, seed 0) for its K.
 # Usage: scripts/studies/meta-omniglot.sh OUT DATA_DIR   (re-running continues: finished cells and scores are kept)
+# SPEC=FILE runs another spec with the same command (a subset of the methods, say) into OUT.
 # Writes OUT/cells/* (run directories), OUT/scores/<method>-<K>shot.json and prints a Markdown table.
 set -euo pipefail
 OUT=${1:?usage: meta-omniglot.sh OUT DATA_DIR}
@@ -11,7 +12,7 @@ DATA=${2:?usage: meta-omniglot.sh OUT DATA_DIR}
 HERE=$(cd "$(dirname "$0")" && pwd)
 ADAPTLAB="node ${ADAPTLAB_BIN:-$HERE/../../bin/adaptlab.js}"
 export ADAPTLAB_DATA_DIR=$DATA
-$ADAPTLAB sweep "$HERE/meta-omniglot.yaml" --out "$OUT" --concurrency "${CONCURRENCY:-2}" || echo "some cells failed: adaptlab sweep status $OUT" >&2
+$ADAPTLAB sweep "${SPEC:-$HERE/meta-omniglot.yaml}" --out "$OUT" --concurrency "${CONCURRENCY:-2}" || echo "some cells failed: adaptlab sweep status $OUT" >&2
 mkdir -p "$OUT/scores"
 for cell in "$OUT"/cells/*/; do
   [[ -s "$cell/summary.json" ]] || continue

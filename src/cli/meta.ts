@@ -42,8 +42,9 @@ const TEST_USAGE = [
   '         [--checkpoint best|latest] [--data-dir D] [--backend auto|native|ts] [--threads N]',
   '',
   'Evaluates the run\'s best checkpoint on a fixed, seeded set of test episodes (the same for every method) and',
-  'prints {method, dataset, ways, shots, episodes, accuracy, ci95} (mse for regression). --dataset evaluates',
-  'across domains (a learner meta-trained on Omniglot tested on MNIST episodes).',
+  'prints {method, dataset, ways, shots, episodes, accuracy, ci95} (mse for regression; with --json also the checkpoint,',
+  'its step, the seed, the seconds taken and the command). --dataset evaluates across domains (a learner meta-trained',
+  'on Omniglot tested on MNIST episodes).',
 ].join('\n');
 
 function required<T>(name: string, v: T | undefined): T {
@@ -221,7 +222,7 @@ export const metaTestCommand: Command = {
     const learner = buildLearner(trained);
     const ckpt = which === 'best' && existsSync(join(dir, 'best', 'trainer.json')) ? join(dir, 'best') : latestCheckpoint(dir);
     if (!ckpt) throw new FormatError(dir, 'no checkpoint in this run directory');
-    readCheckpointDir(ckpt, learner, null);
+    const trainedSteps = readCheckpointDir(ckpt, learner, null).step;
     const test: MetaConfig = {
       ...trained,
       ...(values.dataset !== undefined ? { dataset: values.dataset } : {}),
@@ -241,7 +242,8 @@ export const metaTestCommand: Command = {
     const report = {
       method: trained.method, dataset: test.dataset, ways: test.ways, shots: test.shots, episodes: result.episodes,
       ...(result.metric === 'accuracy' ? { accuracy: result.mean } : { mse: result.mean }), ci95: result.ci95,
-      trainedOn: trained.dataset, checkpoint: ckpt, seed, seconds: (performance.now() - start) / 1000,
+      trainedOn: trained.dataset, checkpoint: ckpt, step: trainedSteps, seed, seconds: (performance.now() - start) / 1000,
+      command: ['adaptlab', 'meta-test', ...argv],
     };
     if (values.json) printJson(report);
     else {

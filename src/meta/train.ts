@@ -60,7 +60,11 @@ function makeOptimizer(o: MetaTrainOptions): Optimizer {
   return kind === 'sgd' ? new SGD(params, { lr }) : new Adam(params, { lr });
 }
 
-function makeSchedule(o: MetaTrainOptions, opt: Optimizer): LRScheduler | null {
+/**
+ * The outer learning-rate schedule. Linear-to-zero anneals over the steps, or, with only a time budget, over the
+ * fraction of the budget used (`progress`), so Reptile's annealed outer step also works under --time-budget.
+ */
+function makeSchedule(o: MetaTrainOptions, opt: Optimizer, progress: () => number): LRScheduler | null {
   const s = o.schedule ?? (o.learner.method === 'reptile' ? { kind: 'linear' } : 'constant');
   if (s === 'constant') return null;
   const total = o.steps;
@@ -70,8 +74,9 @@ function makeSchedule(o: MetaTrainOptions, opt: Optimizer): LRScheduler | null {
       if (!total) throw new ArgumentError('metaTrain', 'a cosine schedule needs steps');
       return new CosineAnnealingLR(opt, total, s.etaMin ?? 0);
     case 'linear':
-      if (!total) throw new ArgumentError('metaTrain', 'a linear-to-zero schedule needs steps');
-      return new LambdaLR(opt, (e) => Math.max(0, 1 - e / total));
+      if (total) return new LambdaLR(opt, (e) => Math.max(0, 1 - e / total));
+      if (!o.timeBudget) throw new ArgumentError('metaTrain', 'a linear-to-zero schedule needs steps or a time budget');
+      return new LambdaLR(opt, () => Math.max(0, 1 - progress()));
   }
 }
 
@@ -106,11 +111,11 @@ function* trainLoop(o: MetaTrainOptions): Generator<void, MetaTrainResult> {
   if (o.steps === undefined && o.timeBudget === undefined) throw new ArgumentError('metaTrain', 'give steps or a time budget');
   const now = o.now ?? (() => performance.now() / 1000);
   const opt = makeOptimizer(o);
-  const sched = makeSchedule(o, opt);
+  let state: TrainerState = { step: 0, elapsedSeconds: 0, best: null };
+  const sched = makeSchedule(o, opt, () => state.elapsedSeconds / o.timeBudget!);
   const root = new Rng(o.seed);
   const dir = o.dir ?? null;
   if (dir) mkdirSync(dir, { recursive: true });
-  let state: TrainerState = { step: 0, elapsedSeconds: 0, best: null };
   let resumedFrom: number | null = null;
   if (o.resume) {
     if (!dir) throw new ArgumentError('metaTrain', 'resume needs a directory');
@@ -149,8 +154,8 @@ function* trainLoop(o: MetaTrainOptions): Generator<void, MetaTrainResult> {
     if (o.clipGradValue !== undefined) clipGradValue_(params, o.clipGradValue);
     opt.step();
     state.step++;
-    sched?.step();
     state.elapsedSeconds = now() - start;
+    sched?.step();
     o.onStep?.({ step: state.step, metrics, lr: opt.lrs[0]!, elapsed: state.elapsedSeconds });
     if (o.validation && state.step % o.validation.every === 0) validate();
     if (o.checkpointEvery && state.step % o.checkpointEvery === 0) checkpoint();
