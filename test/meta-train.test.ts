@@ -55,6 +55,23 @@ describe('metaTrain', () => {
     assert.ok(seen.at(-1)!.lr < seen[0]!.lr);
   });
 
+  it('a cosine outer schedule under a time budget follows ηmin + (lr0 − ηmin)(1 + cos πp)/2 over the budget used', () => {
+    const fam = new GaussianClassTasks({ dim: 4, ways: 2 });
+    const learner = new Reptile({ model: new MLP([4, 6, 2], { rng: new Rng(1) }), innerLr: 0.01, innerSteps: 2, outerLr: 0.5, rng: new Rng(2) });
+    let clock = 0;
+    const seen: { lr: number; elapsed: number }[] = [];
+    const r = metaTrain({
+      learner, seed: 3, timeBudget: 20, schedule: { kind: 'cosine', etaMin: 0.05 }, now: () => (clock += 1),
+      tasks: (rng) => [fam.sampleEpisode(rng, { shots: 1, queries: 2 })], onStep: ({ lr, elapsed }) => seen.push({ lr, elapsed }),
+    });
+    assert.equal(r.stoppedBy, 'time');
+    assert.ok(seen.length >= 5, `${seen.length} steps`);
+    for (const { lr, elapsed } of seen) {
+      const want = 0.05 + 0.45 * (1 + Math.cos(Math.PI * Math.min(1, elapsed / 20))) / 2;
+      assert.ok(Math.abs(lr - want) < 1e-12, `lr ${lr} at ${elapsed} s, want ${want}`);
+    }
+  });
+
   it('stops at a time budget, on a stop request, and keeps the best validation checkpoint', () => {
     const fam = new GaussianClassTasks({ dim: 4, ways: 2 });
     class Enc extends Module { constructor() { super(); this.registerModule('m', new MLP([4, 8], { rng: new Rng(0) })); } forward(x: Tensor): Tensor { return this.child('m').call(x); } }

@@ -70,9 +70,14 @@ function makeSchedule(o: MetaTrainOptions, opt: Optimizer, progress: () => numbe
   const total = o.steps;
   switch (s.kind) {
     case 'step': return new StepLR(opt, s.every, s.gamma);
-    case 'cosine':
-      if (!total) throw new ArgumentError('metaTrain', 'a cosine schedule needs steps');
-      return new CosineAnnealingLR(opt, total, s.etaMin ?? 0);
+    case 'cosine': {
+      if (total) return new CosineAnnealingLR(opt, total, s.etaMin ?? 0);
+      if (!o.timeBudget) throw new ArgumentError('metaTrain', 'a cosine schedule needs steps or a time budget');
+      // the same curve over the elapsed fraction of the budget: lr = ηmin + (lr0 − ηmin)·(1 + cos πp)/2
+      const base = opt.paramGroups[0]?.hyper.lr ?? 1;
+      const floor = (s.etaMin ?? 0) / (base || 1);
+      return new LambdaLR(opt, () => floor + (1 - floor) * (1 + Math.cos(Math.PI * Math.min(1, progress()))) / 2);
+    }
     case 'linear':
       if (total) return new LambdaLR(opt, (e) => Math.max(0, 1 - e / total));
       if (!o.timeBudget) throw new ArgumentError('metaTrain', 'a linear-to-zero schedule needs steps or a time budget');
