@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Status (2026-12-02): the spec parses (`adaptlab sweep status` plans its 26 cells); the full sweep has not been run yet.
+# Status (2026-12-03): run in two parts (see docs/RESULTS.md, "Every few-shot classifier on Omniglot").
 # The per-method Omniglot table of docs/RESULTS.md (issue #8): the sweep scripts/studies/meta-omniglot.yaml (every
 # few-shot classifier, 5-way 1- and 5-shot, 600 s of meta-training each), then `meta-test` of every cell's last
-# checkpoint on the same 600 fixed 5-way test episodes (15 queries per class, seed 0) for its K.
+# checkpoint on the same 600 fixed 5-way test episodes (15 queries per class, seed 0) for its K, and the same on
+# MNIST and Fashion-MNIST test episodes (cross-domain: meta-trained on Omniglot; CROSS_DOMAINS="" skips them).
 # Usage: scripts/studies/meta-omniglot.sh OUT DATA_DIR   (re-running continues: finished cells and scores are kept)
 # SPEC=FILE runs another spec with the same command (a subset of the methods, say) into OUT.
-# Writes OUT/cells/* (run directories), OUT/scores/<method>-<K>shot.json and prints a Markdown table.
+# Writes OUT/cells/* (run directories), OUT/scores/<method>-<K>shot[-<dataset>].json and prints two Markdown tables.
 set -euo pipefail
 OUT=${1:?usage: meta-omniglot.sh OUT DATA_DIR}
 DATA=${2:?usage: meta-omniglot.sh OUT DATA_DIR}
@@ -23,6 +24,17 @@ for cell in "$OUT"/cells/*/; do
   $ADAPTLAB meta-test "$cell" --checkpoint latest --ways 5 --shots "$shots" --queries 15 --episodes 600 --seed 0 --json > "$score.tmp"
   mv "$score.tmp" "$score"
 done
+for cell in "$OUT"/cells/*/; do
+  [[ -s "$cell/summary.json" ]] || continue
+  method=$(node -e 'const c=require(process.argv[1]);console.log(c.meta.method)' "$cell/config.json")
+  shots=$(node -e 'const c=require(process.argv[1]);console.log(c.meta.shots)' "$cell/config.json")
+  for dataset in ${CROSS_DOMAINS-mnist fashion-mnist}; do
+    score="$OUT/scores/$method-${shots}shot-$dataset.json"
+    [[ -s "$score" ]] && continue
+    $ADAPTLAB meta-test "$cell" --checkpoint latest --dataset "$dataset" --ways 5 --shots "$shots" --queries 15 --episodes 600 --seed 0 --json > "$score.tmp"
+    mv "$score.tmp" "$score"
+  done
+done
 node - "$OUT" <<'JS'
 const { readFileSync, readdirSync } = require('node:fs');
 const out = process.argv[2];
@@ -38,4 +50,7 @@ for (const cell of readdirSync(`${out}/cells`)) {
 }
 console.log('| method | 1-shot % | steps | 5-shot % | steps |\n|---|---|---:|---|---:|');
 for (const [m, r] of rows) console.log(`| ${m} | ${r[1]?.acc ?? '–'} | ${r[1]?.steps ?? '–'} | ${r[5]?.acc ?? '–'} | ${r[5]?.steps ?? '–'} |`);
+const pct = (f) => { try { const t = JSON.parse(readFileSync(f, 'utf8')); return `${(100 * t.accuracy).toFixed(2)} ± ${(100 * t.ci95).toFixed(2)}`; } catch { return '–'; } };
+console.log('\n| method (meta-trained on Omniglot) | MNIST 1-shot % | MNIST 5-shot % | Fashion-MNIST 1-shot % | Fashion-MNIST 5-shot % |\n|---|---|---|---|---|');
+for (const m of rows.keys()) console.log(`| ${m} | ${[1, 5].map((k) => pct(`${out}/scores/${m}-${k}shot-mnist.json`)).join(' | ')} | ${[1, 5].map((k) => pct(`${out}/scores/${m}-${k}shot-fashion-mnist.json`)).join(' | ')} |`);
 JS
