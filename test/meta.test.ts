@@ -250,6 +250,23 @@ describe('MAML++', () => {
     assert.ok([...rm.data.slice(0, 4)].some((v) => v !== 0) && [...rm.data.slice(4)].some((v) => v !== 0));
     assert.throws(() => new MAMLPlusPlus({ model: new Conv4({ rng, hidden: 4, numClasses: 2, bnPerStepStatistics: 1 }), innerLr: 0.1, innerSteps: 2 }), /per-step/);
   });
+
+  it('per-step BatchNorm statistics: evaluation adapts and predicts with batch statistics and leaves the rows untouched', () => {
+    const rng = new Rng(27);
+    const model = new Conv4({ rng, hidden: 4, numClasses: 2, bnPerStepStatistics: 2 });
+    const mpp = new MAMLPlusPlus({ model, innerLr: 0.1, innerSteps: 2 });
+    const support = { x: randn([4, 1, 28, 28], rng), y: tensor([0, 0, 1, 1], { dtype: 'int32' }) };
+    const query = randn([6, 1, 28, 28], rng);
+    const before = mpp.adapt(support)(query); // train mode: batch statistics, as in meta-training
+    const rm = model.getSubmodule<Module>('features.0.1').buffer('running_mean')!;
+    const rv = model.getSubmodule<Module>('features.0.1').buffer('running_var')!;
+    rm.data.fill(1e3); rv.data.fill(1e-6); // statistics that would wreck any prediction normalised with them
+    const rowsBefore = [...rm.data, ...rv.data];
+    model.eval();
+    const after = mpp.adapt(support)(query);
+    assertClose(after, before, { rtol: 1e-6, atol: 1e-6 });
+    assert.deepEqual([...rm.data, ...rv.data], rowsBefore);
+  });
 });
 
 describe('matching networks', () => {

@@ -27,7 +27,8 @@ export interface MAMLPlusPlusOptions extends Omit<MAMLOptions, 'firstOrder' | 'b
  * - LSLR: a learned learning rate per parameter tensor and inner step, α_{j,s}, trained by the outer optimiser;
  * - BNRS: BatchNorm running statistics per inner step (layers built with `perStepStatistics: innerSteps`, e.g.
  *   `new Conv4({ bnPerStepStatistics: 5 })`), used through the `{ perStep: s }` policy: step s's support pass and
- *   the query pass after it use row s;
+ *   the query pass after it use row s while meta-training; at evaluation (eval mode) every pass normalises with its
+ *   own batch's statistics and writes nothing, as the released code does (its running statistics are restored);
  * - MSL: the meta-loss is Σ_s v_s L_query(θ'_s) over the inner steps, v annealed towards the last step over
  *   `mslEpochs` epochs (v_s = max(1/N − e/(N·E), 0.03/N) for s < N−1, the last gets the rest);
  * - DA: first-order meta-gradients for `firstOrderEpochs` epochs, then second order.
@@ -74,6 +75,9 @@ export class MAMLPlusPlus extends MAML {
   }
 
   protected override batchNormAt(step: number): BatchNormPolicy {
+    // at evaluation the released code still normalises with the batch's statistics (F.batch_norm(training=True))
+    // and restores the per-step running statistics afterwards: 'batch' does both, whatever the module's mode
+    if (!this.model.training) return 'batch';
     // inner step s uses row s; the query pass after step s uses row s too (the released code's num_step)
     return this.perStepBN ? { perStep: Math.min(step, this.innerSteps - 1) } : 'batch';
   }
