@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=64
 // Entry point of the adaptlab command; the CLI itself lives in dist/src/cli/main.js (built by npm install).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -19,6 +19,7 @@ different weights.
 import argparse
 import json
 import math
+import os
 import time
 
 import numpy as np
@@ -43,6 +44,10 @@ p.add_argument('--steps', type=int, default=10**9)
 p.add_argument('--threads', type=int, default=2)
 p.add_argument('--seed', type=int, default=0)
 p.add_argument('--eval-every-seconds', type=float, default=0, help='also evaluate during training (time not counted)')
+p.add_argument('--checkpoint', help='FILE: save weights, Adam state, RNG states, step and training seconds here '
+               '(atomically, every --checkpoint-every-seconds and at the end)')
+p.add_argument('--checkpoint-every-seconds', type=float, default=300)
+p.add_argument('--resume', action='store_true', help='continue from --checkpoint; --time-budget counts the time before')
 args = p.parse_args()
 
 torch.set_num_threads(args.threads)
@@ -126,10 +131,30 @@ def evaluate():
             'ci95': float(1.96 * a.std() / math.sqrt(len(a)))}
 
 
-start = time.perf_counter()
-excluded = 0.0
+def save_checkpoint(step, seconds):
+    tmp = args.checkpoint + '.tmp'
+    torch.save({'weights': [w.detach() for w in weights], 'adam': opt.state_dict(), 'numpy_rng': rng.bit_generator.state,
+                'torch_rng': torch.get_rng_state(), 'step': step, 'seconds': seconds}, tmp)
+    with open(tmp, 'rb') as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, args.checkpoint)  # a kill mid-save leaves the previous checkpoint whole
+
+
 step = 0
-next_eval = args.eval_every_seconds
+before = 0.0  # training seconds of the runs this one resumes
+if args.resume:
+    ck = torch.load(args.checkpoint)
+    with torch.no_grad():
+        for w, v in zip(weights, ck['weights']):
+            w.copy_(v)
+    opt.load_state_dict(ck['adam'])
+    rng.bit_generator.state = ck['numpy_rng']
+    torch.set_rng_state(ck['torch_rng'])
+    step, before = ck['step'], ck['seconds']
+start = time.perf_counter()
+excluded = -before
+next_eval = (math.floor(before / args.eval_every_seconds) + 1) * args.eval_every_seconds if args.eval_every_seconds else 0
+next_save = before + args.checkpoint_every_seconds
 while step < args.steps and time.perf_counter() - start - excluded < args.time_budget:
     opt.zero_grad()
     for _ in range(args.meta_batch):
@@ -145,7 +170,12 @@ while step < args.steps and time.perf_counter() - start - excluded < args.time_b
         excluded += time.perf_counter() - t0
         print(json.dumps({'step': step, 'seconds': round(elapsed, 1), 'test': result}), flush=True)
         next_eval += args.eval_every_seconds
+    if args.checkpoint and elapsed >= next_save:
+        save_checkpoint(step, elapsed)
+        next_save += args.checkpoint_every_seconds
 
 train_seconds = time.perf_counter() - start - excluded
+if args.checkpoint:
+    save_checkpoint(step, train_seconds)
 print(json.dumps({'impl': 'pytorch', 'torch': torch.__version__, 'threads': args.threads, 'steps': step,
                   'train_seconds': round(train_seconds, 1), 'test': evaluate()}))

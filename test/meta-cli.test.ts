@@ -45,6 +45,23 @@ describe('adaptlab meta-train / meta-test', () => {
     }
   });
 
+  it('--workers 2 splits the meta-batch over two threads: the same run twice is bit-identical, and it resumes', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'adaptlab-cli-workers-'));
+    try {
+      const train = (out: string, steps: number, extra: string[] = []): ReturnType<typeof run> =>
+        run(['meta-train', 'maml', '--dataset', 'sinusoid', '--shots', '5', '--queries', '5', '--steps', String(steps), '--val-episodes', '3', '--eval-every', '2', '--workers', '2', '--seed', '1', '--out', out, '--json', ...extra]);
+      const [a, b] = [join(dir, 'a'), join(dir, 'b')];
+      for (const out of [a, b]) { const r = train(out, 4); assert.equal(r.code, 0, r.err); assert.equal(JSON.parse(r.out).steps, 4); }
+      const weights = (out: string): Buffer => readFileSync(join(out, 'checkpoints', 'step-00000004', 'learner.safetensors'));
+      assert.ok(weights(a).equals(weights(b)), 'two runs with --workers 2 differ');
+      const r = train(a, 6, ['--resume']);
+      assert.equal(r.code, 0, r.err);
+      assert.equal(JSON.parse(r.out).resumedFrom, 4);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('usage errors exit 2 with a message: unknown method, missing flags, bad values, both budgets', () => {
     const cases: [string[], RegExp][] = [
       [['meta-train', 'nope', '--dataset', 'sinusoid', '--out', 'x'], /unknown method "nope"/],
@@ -56,6 +73,9 @@ describe('adaptlab meta-train / meta-test', () => {
       [['meta-train', 'maml', '--dataset', 'sinusoid', '--shots', '5', '--queries', '5', '--seed=-1', '--out', 'x'], /--seed must be a non-negative integer/],
       [['meta-train', 'protonet', '--dataset', 'sinusoid', '--shots', '5', '--queries', '5', '--steps', '1', '--out', join(tmpdir(), 'adaptlab-never')], /does not do regression/],
       [['meta-test', join(tmpdir(), 'adaptlab-no-such-run')], /not found/],
+      [['meta-train', 'reptile', '--dataset', 'sinusoid', '--shots', '5', '--queries', '5', '--workers', '2', '--out', 'x'], /--workers splits .* not reptile/],
+      [['meta-train', 'maml', '--dataset', 'sinusoid', '--shots', '5', '--queries', '5', '--workers', '2', '--threads', '2', '--out', 'x'], /leave out --threads/],
+      [['meta-train', 'maml', '--dataset', 'sinusoid', '--shots', '5', '--queries', '5', '--workers', '0', '--out', 'x'], /--workers must be an integer/],
     ];
     for (const [args, re] of cases) {
       const r = run(args);

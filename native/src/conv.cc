@@ -614,8 +614,21 @@ void directWeightGrad(const float* x, const float* dy, float* dw, const ConvGeom
 
 }  // namespace
 
+/**
+ * Problems too small for the direct kernels to repay packing their weights per call (measured on AVX-512, one
+ * thread, Conv-4 shapes of few-shot episodes): a forward over fewer than 64 output pixels in all, and strided
+ * convolutions with a tiny reduction (a first layer: C·kh·kw ≤ 32) run faster as implicit-im2col GEMMs; a strided
+ * backward-data over fewer than 1024 dy pixels is faster as a GEMM and col2im than by phases.
+ */
+constexpr int64_t kDirectMinPixels = 64, kPhasedMinPixels = 1024;
+
+bool forwardDirect(const ConvGeom& g) {
+  if (!directOk(g) || g.n * g.oh * g.ow < kDirectMinPixels) return false;
+  return !(g.sh != 1 && (g.c / g.groups) * g.kh * g.kw <= 32);
+}
+
 void conv2dForward(const float* x, const float* w, const float* bias, float* out, const ConvGeom& g) {
-  if (directOk(g)) return directForward(x, w, bias, out, g);
+  if (forwardDirect(g)) return directForward(x, w, bias, out, g);
   const int64_t cg = g.c / g.groups, og = g.o / g.groups, K = cg * g.kh * g.kw, P = g.oh * g.ow;
   for (int64_t gi = 0; gi < g.groups; gi++) {
     View a;
@@ -673,7 +686,7 @@ void conv2dBackwardData(const float* dy, const float* w, float* dx, const ConvGe
     conv2dForward(dy, wt.data(), nullptr, dx, t);
     return;
   }
-  if (g.sh == g.sw && g.sh >= 2 && cg >= 4 && phasedBackwardData(dy, w, dx, g)) return;
+  if (g.sh == g.sw && g.sh >= 2 && cg >= 4 && g.n * P >= kPhasedMinPixels && phasedBackwardData(dy, w, dx, g)) return;
   // General: col = W_gᵀ · dy_g for a chunk of images, then scatter-add col into dx.
   const int64_t perImage = K * P;
   const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(g.n, (int64_t(1) << 21) / std::max<int64_t>(perImage, 1)));

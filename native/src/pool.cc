@@ -45,11 +45,13 @@ class Pool {
   }
 
   void run(int ntasks, void (*fn)(void*, int), void* ctx) {
-    std::lock_guard<std::mutex> serial(runMu_);  // one job at a time (JS calls from one thread)
+    // Inline jobs take no lock: worker_threads isolates sharing this addon (task-parallel meta-training, one
+    // kernel thread each) must not serialise on each other.
     if (workers_.empty() || t_inPool || ntasks <= 1) {
       for (int t = 0; t < ntasks; t++) fn(ctx, t);
       return;
     }
+    std::lock_guard<std::mutex> serial(runMu_);  // one job at a time on the shared workers
     fn_ = fn;
     ctx_ = ctx;
     ntasks_ = ntasks;

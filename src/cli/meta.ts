@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { backendInfo } from '../backend/index.js';
 import { FormatError } from '../core/errors.js';
 import { Rng } from '../engine/rng.js';
 import type { Tensor } from '../engine/tensor.js';
@@ -13,6 +14,7 @@ import { readCheckpointDir } from '../meta/checkpoint.js';
 import { evaluate } from '../meta/evaluate.js';
 import { METHODS, buildLearner, defaultSchedule, evalTasks, trainTaskSource, withDefaults, type MetaConfig } from '../meta/recipes.js';
 import { latestCheckpoint, metaTrainAsync } from '../meta/train.js';
+import { TASK_PARALLEL_METHODS, TaskParallel } from '../meta/task-parallel.js';
 import { UsageError, type Command } from './command.js';
 import { applyBackendFlags, BACKEND_FLAGS, parseIntFlag, positiveNumberFlag, seedFlag } from './flags.js';
 import { bold, log, printJson, table } from './output.js';
@@ -26,6 +28,7 @@ const TRAIN_USAGE = [
   '         --ways N --shots K --queries Q [--train-ways N] [--meta-batch B] [--inner-steps S] [--inner-lr A]',
   '         [--first-order] [--steps T | --time-budget SECONDS] [--seed S] --out DIR [--resume] [--json]',
   '         [--eval-every N] [--val-episodes N] [--checkpoint-every N] [--data-dir D] [--backend auto|native|ts] [--threads N]',
+  `         [--workers N]   split each meta-batch's tasks across N threads (${TASK_PARALLEL_METHODS.join(', ')}; one kernel thread each)`,
   '',
   'Methods:',
   ...Object.entries(METHODS).map(([m, i]) => `  ${m.padEnd(13)} ${i.family.padEnd(15)} ${i.summary}`),
@@ -64,13 +67,18 @@ export const metaTrainCommand: Command = {
         'train-ways': { type: 'string' }, 'meta-batch': { type: 'string' }, 'inner-steps': { type: 'string' }, 'inner-lr': { type: 'string' },
         'first-order': { type: 'boolean' }, steps: { type: 'string' }, 'time-budget': { type: 'string' }, seed: { type: 'string' },
         out: { type: 'string' }, resume: { type: 'boolean' }, json: { type: 'boolean' }, 'eval-every': { type: 'string' },
-        'val-episodes': { type: 'string' }, 'checkpoint-every': { type: 'string' }, 'data-dir': { type: 'string' }, ...BACKEND_FLAGS,
+        'val-episodes': { type: 'string' }, 'checkpoint-every': { type: 'string' }, 'data-dir': { type: 'string' }, workers: { type: 'string' }, ...BACKEND_FLAGS,
       },
     });
-    applyBackendFlags(values);
+    const workers = parseIntFlag('workers', values.workers, 1, 64) ?? 1;
+    if (workers > 1 && values.threads !== undefined && values.threads !== '1') throw new UsageError('--workers N runs one kernel thread per worker: leave out --threads (or give --threads 1)');
+    applyBackendFlags(workers > 1 ? { ...values, threads: '1' } : values);
     if (positionals.length !== 1) throw new UsageError('meta-train needs exactly one <method>');
     const method = positionals[0]!;
     if (!METHODS[method]) throw new UsageError(`unknown method "${method}" (methods: ${Object.keys(METHODS).join(', ')})`);
+    if (workers > 1 && !(TASK_PARALLEL_METHODS as readonly string[]).includes(method)) {
+      throw new UsageError(`--workers splits a meta-batch's tasks across threads: ${TASK_PARALLEL_METHODS.join(', ')} only, not ${method}`);
+    }
     const dataset = required('dataset', values.dataset);
     if (!DATASETS.includes(dataset)) throw new UsageError(`--dataset must be one of ${DATASETS.join(', ')}, got "${dataset}"`);
     const out = resolve(required('out', values.out));
@@ -113,7 +121,8 @@ export const metaTrainCommand: Command = {
       run.truncateMetrics((r) => typeof r['step'] !== 'number' || r['step'] <= from);
     }
 
-    const learner = buildLearner(config);
+    const base = buildLearner(config);
+    const learner = workers > 1 ? new TaskParallel(base, { workers, config, backend: backendInfo().name === 'native' ? 'native' : 'ts' }) : base;
     const tasks = trainTaskSource(config);
     if (!resuming && config.dataset !== 'sinusoid') run.writeJson(SAMPLES_FILE, episodeSamples(tasks, config));
     const evalEvery = parseIntFlag('eval-every', values['eval-every'], 1) ?? Math.max(1, Math.min(500, Math.floor((steps ?? 5000) / 10)));
@@ -163,6 +172,7 @@ export const metaTrainCommand: Command = {
       return result.stoppedBy === 'signal' ? 130 : 0;
     } finally {
       bar?.stop();
+      if (learner instanceof TaskParallel) await learner.close();
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     }
