@@ -72,7 +72,7 @@ export const metaTrainCommand: Command = {
     });
     const workers = parseIntFlag('workers', values.workers, 1, 64) ?? 1;
     if (workers > 1 && values.threads !== undefined && values.threads !== '1') throw new UsageError('--workers N runs one kernel thread per worker: leave out --threads (or give --threads 1)');
-    applyBackendFlags(workers > 1 ? { ...values, threads: '1' } : values);
+    applyBackendFlags(values); // with --workers, TaskParallel sets one kernel thread
     if (positionals.length !== 1) throw new UsageError('meta-train needs exactly one <method>');
     const method = positionals[0]!;
     if (!METHODS[method]) throw new UsageError(`unknown method "${method}" (methods: ${Object.keys(METHODS).join(', ')})`);
@@ -122,7 +122,7 @@ export const metaTrainCommand: Command = {
     }
 
     const base = buildLearner(config);
-    const learner = workers > 1 ? new TaskParallel(base, { workers, config, backend: backendInfo().name === 'native' ? 'native' : 'ts' }) : base;
+    const learner = workers > 1 ? new TaskParallel(base, { workers, config, backend: backendInfo().name }) : base;
     const tasks = trainTaskSource(config);
     if (!resuming && config.dataset !== 'sinusoid') run.writeJson(SAMPLES_FILE, episodeSamples(tasks, config));
     const evalEvery = parseIntFlag('eval-every', values['eval-every'], 1) ?? Math.max(1, Math.min(500, Math.floor((steps ?? 5000) / 10)));

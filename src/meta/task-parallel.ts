@@ -1,7 +1,8 @@
 // Task-parallel meta-gradients: a meta-batch's tasks split across worker threads, gradients summed in a fixed order.
 import { Worker } from 'node:worker_threads';
 import { ArgumentError, AdaptlabError } from '../core/errors.js';
-import type { DType } from '../core/dtype.js';
+import { allocate, type DType } from '../core/dtype.js';
+import { setThreads } from '../backend/index.js';
 import { Tensor } from '../engine/tensor.js';
 import type { LabeledSet, MetaLearner, MetaStepContext, MetaStepMetrics, Predictor, Task } from './learner.js';
 import type { MetaConfig } from './recipes.js';
@@ -21,7 +22,10 @@ export interface TaskParallelOptions {
   workers: number;
   /** the run's config: each worker rebuilds the same learner from it (`buildLearner`) */
   config: MetaConfig;
-  /** the kernel backend the workers use (the parent's), each with one kernel thread */
+  /**
+   * the kernel backend the workers use (the parent's). The native addon's kernel pool is process-wide, shared by
+   * every thread: the constructor sets it to one kernel thread (each task thread computes its own kernels inline)
+   */
   backend: 'native' | 'ts';
   /** how long to wait for a worker's share before giving up (default 10 minutes) */
   timeoutMs?: number;
@@ -67,12 +71,9 @@ export function decodeTasks(buf: SharedArrayBuffer): Task[] {
   const next = (): Tensor => {
     const dtype = DTYPE_CODES[head[h++]!]!;
     const shape = Array.from({ length: head[h++]! }, () => head[h++]!);
-    const count = shape.reduce((a, b) => a * b, 1);
-    const size = dtype === 'float64' ? 8 : dtype === 'uint8' || dtype === 'bool' ? 1 : 4;
-    const bytes = count * size;
-    const raw = new Uint8Array(buf, off, bytes).slice();
-    off += (bytes + 7) & ~7;
-    const data = dtype === 'float32' ? new Float32Array(raw.buffer) : dtype === 'float64' ? new Float64Array(raw.buffer) : dtype === 'int32' ? new Int32Array(raw.buffer) : new Uint8Array(raw.buffer);
+    const data = allocate(dtype, shape.reduce((a, b) => a * b, 1));
+    new Uint8Array(data.buffer).set(new Uint8Array(buf, off, data.byteLength));
+    off += (data.byteLength + 7) & ~7;
     return new Tensor(data, shape, dtype);
   };
   return Array.from({ length: n }, () => {
@@ -136,6 +137,7 @@ export class TaskParallel implements MetaLearner {
     for (const [n, p] of this.params) if (p.dtype !== 'float32') throw new ArgumentError('TaskParallel', `meta-parameter ${n} is ${p.dtype}; workers exchange float32`);
     this.paramBuf = new Float32Array(new SharedArrayBuffer(4 * this.params.reduce((a, [, p]) => a + p.data.length, 0)));
     this.timeoutMs = opts.timeoutMs ?? 10 * 60 * 1000;
+    if (opts.workers > 1) setThreads(1);
   }
 
   namedMetaParameters(): [string, Tensor][] {

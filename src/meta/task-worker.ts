@@ -1,6 +1,6 @@
 // A worker thread of TaskParallel: rebuilds the learner, then per command computes the meta-gradient of its share.
 import { parentPort, workerData } from 'node:worker_threads';
-import { setBackend, setThreads } from '../backend/index.js';
+import { setBackend } from '../backend/index.js';
 import { buildLearner, type MetaConfig } from './recipes.js';
 import { decodeTasks } from './task-parallel.js';
 
@@ -37,8 +37,7 @@ function report(seq: number, error: unknown): void {
 let learner: ReturnType<typeof buildLearner> | null = null;
 let startError: unknown = null;
 try {
-  setBackend(init.backend);
-  setThreads(1);
+  setBackend(init.backend); // the kernel pool is the process's, already at one thread (TaskParallel)
   learner = buildLearner(init.config);
   const names = learner.namedMetaParameters().map(([n]) => n);
   if (names.join('\n') !== init.names.join('\n')) throw new Error(`the rebuilt ${init.config.method} has other meta-parameters than the parent's`);
