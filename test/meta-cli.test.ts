@@ -100,6 +100,28 @@ describe('adaptlab meta-train / meta-test', () => {
     }
   });
 
+  it('meta-test --data-dir also serves a Baseline whose run recorded no data directory (trained with ADAPTLAB_DATA_DIR)', { skip: sharedDataDir() ? false : 'needs ../shared/data (Omniglot)' }, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'adaptlab-cli-meta-'));
+    try {
+      const out = join(dir, 'baseline');
+      const env: NodeJS.ProcessEnv = { ...process.env, ADAPTLAB_THREADS: '1', HOME: dir, XDG_CACHE_HOME: join(dir, 'cache') };
+      delete env['ADAPTLAB_DATA_DIR'];
+      const cli = (args: string[], extra: Record<string, string> = {}): ReturnType<typeof spawnSync> =>
+        spawnSync(process.execPath, [repoPath('bin', 'adaptlab.js'), ...args], { encoding: 'utf8', env: { ...env, ...extra } });
+      const a = cli(['meta-train', 'baseline', '--dataset', 'omniglot', '--split', 'vinyals', '--ways', '5', '--shots', '1', '--queries', '5', '--steps', '2', '--out', out, '--json'], { ADAPTLAB_DATA_DIR: sharedDataDir()! });
+      assert.equal(a.status, 0, String(a.stderr));
+      assert.equal(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).meta.dataDir, undefined);
+      const without = cli(['meta-test', out, '--checkpoint', 'latest', '--episodes', '2', '--json']);
+      assert.equal(without.status, 1);
+      assert.match(String(without.stderr), /not in the data directory/);
+      const t = cli(['meta-test', out, '--checkpoint', 'latest', '--episodes', '2', '--data-dir', sharedDataDir()!, '--json']);
+      assert.equal(t.status, 0, String(t.stderr));
+      assert.equal(JSON.parse(String(t.stdout)).method, 'baseline');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('Omniglot ProtoNet: a few episodes run end to end and cross-domain meta-test on MNIST works', { skip: sharedDataDir() ? false : 'needs ../shared/data (Omniglot)' }, () => {
     const dir = mkdtempSync(join(tmpdir(), 'adaptlab-cli-meta-'));
     try {

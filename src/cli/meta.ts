@@ -229,7 +229,8 @@ export const metaTestCommand: Command = {
     if (values.dataset !== undefined && !DATASETS.includes(values.dataset)) throw new UsageError(`--dataset must be one of ${DATASETS.join(', ')}`);
     const which = values.checkpoint ?? 'best';
     if (which !== 'best' && which !== 'latest') throw new UsageError(`--checkpoint must be best or latest, got "${which}"`);
-    const learner = buildLearner(trained);
+    // --data-dir also serves the learner itself (Baseline and fine-tune read the training split's class count)
+    const learner = buildLearner(values['data-dir'] !== undefined ? { ...trained, dataDir: resolve(values['data-dir']) } : trained);
     const ckpt = which === 'best' && existsSync(join(dir, 'best', 'trainer.json')) ? join(dir, 'best') : latestCheckpoint(dir);
     if (!ckpt) throw new FormatError(dir, 'no checkpoint in this run directory');
     const trainedSteps = readCheckpointDir(ckpt, learner, null).step;
