@@ -40,6 +40,13 @@ describe('adaptlab meta-train / meta-test', () => {
       assert.equal(r.episodes, 7);
       assert.ok(r.mse > 0 && r.ci95 > 0);
       assert.equal(run(['meta-train', 'maml', '--dataset', 'sinusoid', '--shots', '5', '--queries', '5', '--steps', '2', '--out', out]).code, 2, 'an existing run is not overwritten without --resume');
+      assert.equal(r.nll, undefined, 'MAML predicts a point, not a distribution');
+      const cnpOut = join(dir, 'cnp');
+      assert.equal(run(['meta-train', 'cnp', '--dataset', 'sinusoid', '--shots', '5', '--queries', '5', '--steps', '3', '--val-episodes', '3', '--out', cnpOut, '--json']).code, 0);
+      const c = JSON.parse(run(['meta-test', cnpOut, '--episodes', '4', '--shots', '5', '--json']).out);
+      assert.equal(c.method, 'cnp');
+      assert.ok(Number.isFinite(c.nll) && c.nllCi95 > 0 && c.mse > 0, JSON.stringify(c));
+      assert.match(run(['meta-test', cnpOut, '--episodes', '4', '--shots', '5']).out, /nll/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

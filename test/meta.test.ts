@@ -302,7 +302,20 @@ describe('conditional neural process', () => {
     }
     const after = nll();
     assert.ok(after < before - 0.3, `NLL ${before} → ${after}`);
-    assert.equal(evaluate(cnp, held).metric, 'mse');
+    const r = evaluate(cnp, held);
+    assert.equal(r.metric, 'mse');
+    // evaluate's NLL is the mean over tasks of each task's query NLL: the held-out figure above
+    assert.ok(r.nll !== undefined && r.nll.perTask.length === held.length);
+    assertClose(r.nll.mean, after, { atol: 1e-9 });
+    assert.ok(r.nll.ci95 > 0);
+  });
+
+  it('evaluate reports an NLL only for learners that predict a distribution', () => {
+    const rng = new Rng(5);
+    const fam = new SinusoidTasks();
+    const tasks = Array.from({ length: 3 }, () => fam.sampleEpisode(fam.sampleTask(rng), rng, { shots: 5, queries: 5 }));
+    const maml = new MAML({ model: new MLP([1, 8, 1], { rng }), innerLr: 0.01, innerSteps: 1, problem: 'regression' });
+    assert.equal(evaluate(maml, tasks).nll, undefined);
   });
 
   it('gaussianNll is −log N(y | μ, σ²)', () => {

@@ -45,9 +45,9 @@ const TEST_USAGE = [
   '         [--checkpoint best|latest] [--data-dir D] [--backend auto|native|ts] [--threads N]',
   '',
   'Evaluates the run\'s best checkpoint on a fixed, seeded set of test episodes (the same for every method) and',
-  'prints {method, dataset, ways, shots, episodes, accuracy, ci95} (mse for regression; with --json also the checkpoint,',
-  'its step, the seed, the seconds taken and the command). --dataset evaluates across domains (a learner meta-trained',
-  'on Omniglot tested on MNIST episodes).',
+  'prints {method, dataset, ways, shots, episodes, accuracy, ci95} (mse for regression, plus nll and nllCi95 for a',
+  'learner that predicts a distribution over y: cnp; with --json also the checkpoint, its step, the seed, the seconds',
+  'taken and the command). --dataset evaluates across domains (a learner meta-trained on Omniglot tested on MNIST episodes).',
 ].join('\n');
 
 function required<T>(name: string, v: T | undefined): T {
@@ -253,12 +253,14 @@ export const metaTestCommand: Command = {
     const report = {
       method: trained.method, dataset: test.dataset, ways: test.ways, shots: test.shots, episodes: result.episodes,
       ...(result.metric === 'accuracy' ? { accuracy: result.mean } : { mse: result.mean }), ci95: result.ci95,
+      ...(result.nll ? { nll: result.nll.mean, nllCi95: result.nll.ci95 } : {}),
       trainedOn: trained.dataset, checkpoint: ckpt, step: trainedSteps, seed, seconds: (performance.now() - start) / 1000,
       command: ['adaptlab', 'meta-test', ...argv],
     };
     if (values.json) printJson(report);
     else {
-      process.stdout.write(`${table(['method', 'dataset', 'ways', 'shots', 'episodes', result.metric], [[report.method, report.dataset, report.ways, report.shots, report.episodes, fmtMetric(result.metric, result.mean, result.ci95)]])}\n`);
+      const nll = result.nll ? [fmtMetric('nll', result.nll.mean, result.nll.ci95)] : [];
+      process.stdout.write(`${table(['method', 'dataset', 'ways', 'shots', 'episodes', result.metric, ...(result.nll ? ['nll'] : [])], [[report.method, report.dataset, report.ways, report.shots, report.episodes, fmtMetric(result.metric, result.mean, result.ci95), ...nll]])}\n`);
     }
     return 0;
   },

@@ -3,13 +3,14 @@ import { ArgumentError } from '../core/errors.js';
 import { noGrad } from '../engine/autograd.js';
 import type { Rng } from '../engine/rng.js';
 import type { Tensor } from '../engine/tensor.js';
-import { add, log, mul, square, sub, div } from '../engine/ops/elementwise.js';
+import { add, mul, square, sub } from '../engine/ops/elementwise.js';
 import { softplus } from '../engine/ops/nn.js';
 import { mean } from '../engine/ops/reduce.js';
 import { concat, expand, sliceAxis } from '../engine/ops/shape.js';
 import type { FloatDType } from '../core/dtype.js';
 import { Module } from '../nn/module.js';
 import { MLP } from '../nn/models/mlp.js';
+import { gaussianNll } from './losses.js';
 import type { LabeledSet, MetaLearner, MetaStepContext, MetaStepMetrics, Predictor, Task } from './learner.js';
 
 export interface CNPOptions {
@@ -43,12 +44,6 @@ export class CNPModel extends Module<[Tensor, Tensor, Tensor], [Tensor, Tensor]>
     const sigma = add(mul(softplus(sliceAxis(h, 1, this.yDim, 2 * this.yDim)), 0.9), 0.1);
     return [mu, sigma];
   }
-}
-
-/** −mean log N(y | μ, σ²). */
-export function gaussianNll(y: Tensor, mu: Tensor, sigma: Tensor): Tensor {
-  const z = div(sub(y, mu), sigma);
-  return mean(add(add(mul(square(z), 0.5), log(sigma)), 0.5 * Math.log(2 * Math.PI)));
 }
 
 /**

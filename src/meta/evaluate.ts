@@ -1,7 +1,8 @@
 // The evaluation protocol: adapt on each fixed task's support, score its query, report mean ± 95% CI.
 import { ArgumentError } from '../core/errors.js';
 import type { MetaLearner, Task } from './learner.js';
-import { taskMetric } from './losses.js';
+import { noGrad } from '../engine/autograd.js';
+import { gaussianNll, taskMetric } from './losses.js';
 
 /** Mean and 95% confidence interval over tasks (REFERENCE §4: mean ± 1.96·std/√n, population std). */
 export interface EvaluationResult {
@@ -11,6 +12,8 @@ export interface EvaluationResult {
   episodes: number;
   /** the metric of each task, in order */
   perTask: number[];
+  /** for learners with `predictDistribution` (CNP): the query's Gaussian negative log-likelihood, mean ± CI over tasks */
+  nll?: { mean: number; ci95: number; perTask: number[] };
 }
 
 /** mean ± 1.96·σ/√n with σ the population standard deviation, as CloserLookFewShot and MAML's code report. */
@@ -24,11 +27,12 @@ export function meanCi95(values: readonly number[]): { mean: number; ci95: numbe
 
 /**
  * Evaluate a learner on a fixed list of tasks: the same tasks for every method makes numbers comparable.
- * Accuracy is in [0, 1]; regression reports the query MSE.
+ * Accuracy is in [0, 1]; regression reports the query MSE, and for a learner that predicts a distribution over y
+ * also the negative log-likelihood of the query points under it (per task the mean over its points; mean ± CI over tasks).
  * @example const { mean, ci95 } = evaluate(learner, sampler.fixed(42, 600)); // 5-way 1-shot accuracy ± CI
  */
 export function evaluate(learner: MetaLearner, tasks: Iterable<Task>, opts: { onTask?: (i: number, value: number) => void } = {}): EvaluationResult {
-  const perTask: number[] = [];
+  const perTask: number[] = [], perTaskNll: number[] = [];
   // eval mode while evaluating (dropout off), as a PyTorch user would; each learner's BatchNorm policy is explicit
   const modes = learner.model.modules().map((m) => [m, m.training] as const);
   learner.model.eval();
@@ -37,11 +41,17 @@ export function evaluate(learner: MetaLearner, tasks: Iterable<Task>, opts: { on
       const predict = learner.adapt(task.support);
       const value = taskMetric(learner.problem, predict(task.query.x), task.query.y);
       perTask.push(value);
+      if (learner.predictDistribution) {
+        const { mean, std } = learner.predictDistribution(task.support, task.query.x);
+        perTaskNll.push(noGrad(() => gaussianNll(task.query.y, mean, std).item()));
+      }
       opts.onTask?.(perTask.length - 1, value);
     }
   } finally {
     for (const [m, t] of modes) m.training = t;
   }
   const { mean, ci95 } = meanCi95(perTask);
-  return { metric: learner.problem === 'classification' ? 'accuracy' : 'mse', mean, ci95, episodes: perTask.length, perTask };
+  const result: EvaluationResult = { metric: learner.problem === 'classification' ? 'accuracy' : 'mse', mean, ci95, episodes: perTask.length, perTask };
+  if (perTaskNll.length) result.nll = { ...meanCi95(perTaskNll), perTask: perTaskNll };
+  return result;
 }

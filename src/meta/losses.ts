@@ -1,10 +1,10 @@
-// The task loss and metric of a meta-learning problem: cross-entropy and accuracy, or MSE.
+// The task loss and metric of a meta-learning problem: cross-entropy and accuracy, MSE, or a Gaussian's NLL.
 import { ArgumentError } from '../core/errors.js';
 import { noGrad } from '../engine/autograd.js';
-import { mul } from '../engine/ops/elementwise.js';
+import { add, div, log, mul, square, sub } from '../engine/ops/elementwise.js';
 import type { Tensor } from '../engine/tensor.js';
 import { crossEntropy, mseLoss } from '../engine/ops/nn.js';
-import { argmax } from '../engine/ops/reduce.js';
+import { argmax, mean } from '../engine/ops/reduce.js';
 
 export type Problem = 'classification' | 'regression';
 
@@ -49,4 +49,10 @@ export function backwardOverTasks<T>(where: string, problem: Problem, tasks: rea
     if (problem === 'classification') acc += accuracy(r.out, r.y) / tasks.length;
   }
   return problem === 'classification' ? { loss, accuracy: acc } : { loss };
+}
+
+/** −mean log N(y | μ, σ²): the loss of a learner that predicts a distribution (CNP) and its evaluation NLL. */
+export function gaussianNll(y: Tensor, mu: Tensor, sigma: Tensor): Tensor {
+  const z = div(sub(y, mu), sigma);
+  return mean(add(add(mul(square(z), 0.5), log(sigma)), 0.5 * Math.log(2 * Math.PI)));
 }
