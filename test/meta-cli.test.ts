@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { repoPath, sharedDataDir } from './helpers.js';
+import { MetaSGD, buildLearner, withDefaults, type MetaConfig } from '../src/meta/index.js';
 
 function run(args: string[]): { code: number; out: string; err: string } {
   const r = spawnSync(process.execPath, [repoPath('bin', 'adaptlab.js'), ...args], { encoding: 'utf8', env: { ...process.env, ADAPTLAB_THREADS: '1' } });
@@ -47,6 +48,25 @@ describe('adaptlab meta-train / meta-test', () => {
       assert.equal(c.method, 'cnp');
       assert.ok(Number.isFinite(c.nll) && c.nllCi95 > 0 && c.mse > 0, JSON.stringify(c));
       assert.match(run(['meta-test', cnpOut, '--episodes', '4', '--shots', '5']).out, /nll/);
+      // test-time adaptation steps: the run's default (10 on sinusoids), or --eval-inner-steps; 0 steps is the bare initialisation
+      const steps = (extra: string[]): { mse: number; evalInnerSteps: number } => JSON.parse(run(['meta-test', out, '--episodes', '7', '--shots', '5', '--json', ...extra]).out);
+      assert.equal(r.evalInnerSteps, 10);
+      const zero = steps(['--eval-inner-steps', '0']), one = steps(['--eval-inner-steps', '1']);
+      // an inner loop that blows up (lr 100, 50 steps, recorded in the run's config) is reported, not hidden
+      const blowOut = join(dir, 'blow');
+      assert.equal(run(['meta-train', 'maml', '--dataset', 'sinusoid', '--shots', '5', '--queries', '5', '--steps', '1', '--inner-lr', '100', '--eval-inner-steps', '50', '--val-episodes', '2', '--out', blowOut, '--json']).code, 0);
+      const blown = run(['meta-test', blowOut, '--episodes', '3', '--json']);
+      assert.equal(blown.code, 0);
+      assert.equal(JSON.parse(blown.out).mse, null);
+      assert.equal(JSON.parse(blown.out).evalInnerSteps, 50);
+      assert.match(blown.err, /not finite on 3 of 3 test tasks.*fewer --eval-inner-steps \(used 50\)/);
+      assert.equal(zero.evalInnerSteps, 0);
+      assert.notEqual(zero.mse, one.mse);
+      assert.notEqual(one.mse, r.mse);
+      assert.equal(c.evalInnerSteps, undefined, 'a CNP does not adapt by gradient steps');
+      const bad = run(['meta-test', cnpOut, '--eval-inner-steps', '3']);
+      assert.equal(bad.code, 2);
+      assert.match(bad.err, /--eval-inner-steps applies to maml, .*not cnp/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -146,5 +166,23 @@ describe('adaptlab meta-train / meta-test', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('test-time inner steps', () => {
+  const sin = (method: string, extra: Partial<MetaConfig> = {}): MetaConfig => ({ method, dataset: 'sinusoid', ways: 1, shots: 5, queries: 10, seed: 0, ...extra });
+  it('Meta-SGD and MAML++ adapt at test time with the steps their lrs were learned for; MAML with 10 on sinusoids', () => {
+    assert.equal(withDefaults(sin('meta-sgd')).evalInnerSteps, 1);
+    assert.equal(withDefaults(sin('meta-sgd', { innerSteps: 2 })).evalInnerSteps, 2);
+    assert.equal(withDefaults({ ...sin('meta-sgd'), dataset: 'omniglot', ways: 5 }).evalInnerSteps, 1);
+    assert.equal(withDefaults(sin('maml++')).evalInnerSteps, withDefaults(sin('maml++')).innerSteps);
+    assert.equal(withDefaults(sin('maml')).evalInnerSteps, 10);
+    assert.equal(withDefaults(sin('meta-sgd', { evalInnerSteps: 4 })).evalInnerSteps, 4);
+    const learner = buildLearner(sin('meta-sgd'));
+    assert.ok(learner instanceof MetaSGD && learner.evalInnerSteps === 1);
+  });
+  it('evalInnerSteps is refused by learners that do not adapt by gradient steps', () => {
+    assert.throws(() => buildLearner(sin('cnp', { evalInnerSteps: 3 })), /cnp does not adapt by a set number of gradient steps/);
+    assert.ok(buildLearner(sin('reptile', { evalInnerSteps: 3 })));
   });
 });

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { GaussianClassTasks, MLP, ProtoNet, Reptile, Rng, latestCheckpoint, metaTrain, Module, type Tensor } from '../src/index.js';
+import { GaussianClassTasks, MLP, ProtoNet, Reptile, Rng, improves, latestCheckpoint, metaTrain, Module, type Tensor } from '../src/index.js';
 import { repoPath } from './helpers.js';
 
 function child(dir: string, method: string, steps: number, killAfter = -1, resume = false): number | null {
@@ -98,5 +98,19 @@ describe('metaTrain', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('best-checkpoint selection', () => {
+  it('keeps higher accuracy and lower MSE; a diverged (non-finite) validation never becomes best', () => {
+    assert.equal(improves('accuracy', 0.6, 0.5), true);
+    assert.equal(improves('accuracy', 0.5, 0.5), false);
+    assert.equal(improves('mse', 0.3, 0.4), true);
+    assert.equal(improves('mse', 0.5, 0.4), false);
+    assert.equal(improves('mse', 0.5, undefined), true);
+    assert.equal(improves('mse', Number.NaN, undefined), false, 'a NaN first validation is not best');
+    assert.equal(improves('mse', Number.POSITIVE_INFINITY, 3), false);
+    assert.equal(improves('mse', 7, Number.NaN), true, 'a finite score replaces a NaN best');
+    assert.equal(improves('accuracy', 0.2, null), true, 'nor does a NaN best read back from JSON (null) block it');
   });
 });

@@ -12,7 +12,7 @@ import { encodeImages, type ImageGroup, type SampleImage, type Samples } from '.
 import { provenance, RunDir, SAMPLES_FILE } from '../runs/run-dir.js';
 import { readCheckpointDir } from '../meta/checkpoint.js';
 import { evaluate } from '../meta/evaluate.js';
-import { METHODS, buildLearner, defaultSchedule, evalTasks, trainTaskSource, withDefaults, type MetaConfig } from '../meta/recipes.js';
+import { EVAL_STEP_METHODS, METHODS, buildLearner, defaultSchedule, evalTasks, trainTaskSource, withDefaults, type MetaConfig } from '../meta/recipes.js';
 import { latestCheckpoint, metaTrainAsync } from '../meta/train.js';
 import { TASK_PARALLEL_METHODS, TaskParallel } from '../meta/task-parallel.js';
 import { UsageError, type Command } from './command.js';
@@ -25,10 +25,11 @@ const DATASETS = ['omniglot', 'sinusoid', 'mnist', 'fashion-mnist'];
 
 const TRAIN_USAGE = [
   'adaptlab meta-train <method> --dataset omniglot|sinusoid|mnist|fashion-mnist [--split vinyals|snell|maml|lake]',
-  '         --ways N --shots K --queries Q [--train-ways N] [--meta-batch B] [--inner-steps S] [--inner-lr A]',
+  '         --ways N --shots K --queries Q [--train-ways N] [--meta-batch B] [--inner-steps S] [--inner-lr A] [--eval-inner-steps S]',
   '         [--first-order] [--steps T | --time-budget SECONDS] [--seed S] --out DIR [--resume] [--json]',
   '         [--eval-every N] [--val-episodes N] [--checkpoint-every N] [--data-dir D] [--backend auto|native|ts] [--threads N]',
   `         [--workers N]   split each meta-batch's tasks across N threads (${TASK_PARALLEL_METHODS.join(', ')}; one kernel thread each)`,
+  '         --eval-inner-steps S: gradient steps when adapting at validation and test time (default: the method\'s paper default)',
   '',
   'Methods:',
   ...Object.entries(METHODS).map(([m, i]) => `  ${m.padEnd(13)} ${i.family.padEnd(15)} ${i.summary}`),
@@ -42,12 +43,14 @@ const TRAIN_USAGE = [
 
 const TEST_USAGE = [
   'adaptlab meta-test DIR [--dataset D] [--split s] [--ways N --shots K --queries Q] [--episodes 600] [--seed S] [--json]',
-  '         [--checkpoint best|latest] [--data-dir D] [--backend auto|native|ts] [--threads N]',
+  '         [--checkpoint best|latest] [--eval-inner-steps S] [--data-dir D] [--backend auto|native|ts] [--threads N]',
   '',
   'Evaluates the run\'s best checkpoint on a fixed, seeded set of test episodes (the same for every method) and',
   'prints {method, dataset, ways, shots, episodes, accuracy, ci95} (mse for regression, plus nll and nllCi95 for a',
   'learner that predicts a distribution over y: cnp; with --json also the checkpoint, its step, the seed, the seconds',
   'taken and the command). --dataset evaluates across domains (a learner meta-trained on Omniglot tested on MNIST episodes).',
+  '--eval-inner-steps S adapts with S gradient steps instead of the run\'s (maml, fomaml, anil, meta-sgd, reptile,',
+  'pretrain-all; the JSON gives the steps used as evalInnerSteps).',
 ].join('\n');
 
 function required<T>(name: string, v: T | undefined): T {
@@ -64,7 +67,7 @@ export const metaTrainCommand: Command = {
       args: argv, allowPositionals: true, strict: true,
       options: {
         dataset: { type: 'string' }, split: { type: 'string' }, ways: { type: 'string' }, shots: { type: 'string' }, queries: { type: 'string' },
-        'train-ways': { type: 'string' }, 'meta-batch': { type: 'string' }, 'inner-steps': { type: 'string' }, 'inner-lr': { type: 'string' },
+        'train-ways': { type: 'string' }, 'meta-batch': { type: 'string' }, 'inner-steps': { type: 'string' }, 'inner-lr': { type: 'string' }, 'eval-inner-steps': { type: 'string' },
         'first-order': { type: 'boolean' }, steps: { type: 'string' }, 'time-budget': { type: 'string' }, seed: { type: 'string' },
         out: { type: 'string' }, resume: { type: 'boolean' }, json: { type: 'boolean' }, 'eval-every': { type: 'string' },
         'val-episodes': { type: 'string' }, 'checkpoint-every': { type: 'string' }, 'data-dir': { type: 'string' }, workers: { type: 'string' }, ...BACKEND_FLAGS,
@@ -104,6 +107,7 @@ export const metaTrainCommand: Command = {
         ...(values['meta-batch'] !== undefined ? { metaBatch: parseIntFlag('meta-batch', values['meta-batch'], 1)! } : {}),
         ...(values['inner-steps'] !== undefined ? { innerSteps: parseIntFlag('inner-steps', values['inner-steps'], 0)! } : {}),
         ...(values['inner-lr'] !== undefined ? { innerLr: positiveNumberFlag('inner-lr', values['inner-lr'])! } : {}),
+        ...evalInnerStepsFlag(method, values['eval-inner-steps']),
         ...(values['first-order'] ? { firstOrder: true } : {}),
         ...(steps !== undefined ? { steps } : {}),
         ...(values['data-dir'] !== undefined ? { dataDir: resolve(values['data-dir']) } : {}),
@@ -198,6 +202,13 @@ function quietFlag(values: { json?: boolean | undefined }): boolean {
   return values.json === true;
 }
 
+/** `--eval-inner-steps S` as a config field, for the methods that adapt by a set number of gradient steps. */
+function evalInnerStepsFlag(method: string, value: string | undefined): { evalInnerSteps?: number } {
+  if (value === undefined) return {};
+  if (!EVAL_STEP_METHODS.includes(method)) throw new UsageError(`--eval-inner-steps applies to ${EVAL_STEP_METHODS.join(', ')}, not ${method}`);
+  return { evalInnerSteps: parseIntFlag('eval-inner-steps', value, 0)! };
+}
+
 function fmtMetric(metric: string, mean: number, ci95: number): string {
   return metric === 'accuracy' ? `${(100 * mean).toFixed(2)}% ± ${(100 * ci95).toFixed(2)}` : `${mean.toFixed(4)} ± ${ci95.toFixed(4)}`;
 }
@@ -212,6 +223,7 @@ export const metaTestCommand: Command = {
       options: {
         dataset: { type: 'string' }, split: { type: 'string' }, ways: { type: 'string' }, shots: { type: 'string' }, queries: { type: 'string' },
         episodes: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' }, checkpoint: { type: 'string' }, 'data-dir': { type: 'string' },
+        'eval-inner-steps': { type: 'string' },
         ...BACKEND_FLAGS,
       },
     });
@@ -230,7 +242,12 @@ export const metaTestCommand: Command = {
     const which = values.checkpoint ?? 'best';
     if (which !== 'best' && which !== 'latest') throw new UsageError(`--checkpoint must be best or latest, got "${which}"`);
     // --data-dir also serves the learner itself (Baseline and fine-tune read the training split's class count)
-    const learner = buildLearner(values['data-dir'] !== undefined ? { ...trained, dataDir: resolve(values['data-dir']) } : trained);
+    const rebuilt: MetaConfig = {
+      ...trained,
+      ...(values['data-dir'] !== undefined ? { dataDir: resolve(values['data-dir']) } : {}),
+      ...evalInnerStepsFlag(trained.method, values['eval-inner-steps']),
+    };
+    const learner = buildLearner(rebuilt);
     const ckpt = which === 'best' && existsSync(join(dir, 'best', 'trainer.json')) ? join(dir, 'best') : latestCheckpoint(dir);
     if (!ckpt) throw new FormatError(dir, 'no checkpoint in this run directory');
     const trainedSteps = readCheckpointDir(ckpt, learner, null).step;
@@ -254,9 +271,15 @@ export const metaTestCommand: Command = {
       method: trained.method, dataset: test.dataset, ways: test.ways, shots: test.shots, episodes: result.episodes,
       ...(result.metric === 'accuracy' ? { accuracy: result.mean } : { mse: result.mean }), ci95: result.ci95,
       ...(result.nll ? { nll: result.nll.mean, nllCi95: result.nll.ci95 } : {}),
+      ...(EVAL_STEP_METHODS.includes(trained.method) ? { evalInnerSteps: withDefaults(rebuilt).evalInnerSteps } : {}),
       trainedOn: trained.dataset, checkpoint: ckpt, step: trainedSteps, seed, seconds: (performance.now() - start) / 1000,
       command: ['adaptlab', 'meta-test', ...argv],
     };
+    const diverged = result.perTask.filter((v) => !Number.isFinite(v)).length;
+    if (diverged > 0) {
+      const hint = EVAL_STEP_METHODS.includes(trained.method) ? `; the inner loop diverged: try fewer --eval-inner-steps (used ${withDefaults(rebuilt).evalInnerSteps})` : '';
+      log(`warning: the ${result.metric} is not finite on ${diverged} of ${result.episodes} test tasks (reported as null)${hint}`);
+    }
     if (values.json) printJson(report);
     else {
       const nll = result.nll ? [fmtMetric('nll', result.nll.mean, result.nll.ci95)] : [];

@@ -86,6 +86,16 @@ function makeSchedule(o: MetaTrainOptions, opt: Optimizer, progress: () => numbe
 }
 
 /**
+ * Whether a validation score beats the best so far: higher accuracy or lower MSE. A non-finite score (an inner loop
+ * that diverged) never becomes best, and any finite score beats a non-finite best (null once read back from JSON).
+ */
+export function improves(metric: 'accuracy' | 'mse', score: number, best: number | null | undefined): boolean {
+  if (!Number.isFinite(score)) return false;
+  if (best === undefined || best === null || !Number.isFinite(best)) return true;
+  return metric === 'accuracy' ? score > best : score < best;
+}
+
+/**
  * Meta-train a learner: per step, draw a meta-batch, `learner.metaBackward`, clip, outer step, schedule; validate
  * on fixed tasks; checkpoint atomically (a kill -9 loses at most `checkpointEvery` steps, and a resumed run
  * ends bit-identical to an uninterrupted one: every step's randomness is a fork of the seed by step number).
@@ -139,7 +149,7 @@ function* trainLoop(o: MetaTrainOptions): Generator<void, MetaTrainResult> {
   const validate = (): void => {
     if (!o.validation) return;
     const result = evaluate(o.learner, o.validation.tasks());
-    const better = state.best === null || (result.metric === 'accuracy' ? result.mean > state.best.mean : result.mean < state.best.mean);
+    const better = improves(result.metric, result.mean, state.best?.mean);
     if (better) {
       state.best = { step: state.step, mean: result.mean, ci95: result.ci95 };
       if (dir) writeCheckpointDir(join(dir, 'best'), o.learner, null, state);
