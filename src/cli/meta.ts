@@ -248,6 +248,7 @@ export const metaTestCommand: Command = {
       ...evalInnerStepsFlag(trained.method, values['eval-inner-steps']),
     };
     const learner = buildLearner(rebuilt);
+    const evalInnerSteps = EVAL_STEP_METHODS.includes(trained.method) ? withDefaults(rebuilt).evalInnerSteps : undefined;
     const ckpt = which === 'best' && existsSync(join(dir, 'best', 'trainer.json')) ? join(dir, 'best') : latestCheckpoint(dir);
     if (!ckpt) throw new FormatError(dir, 'no checkpoint in this run directory');
     const trainedSteps = readCheckpointDir(ckpt, learner, null).step;
@@ -271,13 +272,13 @@ export const metaTestCommand: Command = {
       method: trained.method, dataset: test.dataset, ways: test.ways, shots: test.shots, episodes: result.episodes,
       ...(result.metric === 'accuracy' ? { accuracy: result.mean } : { mse: result.mean }), ci95: result.ci95,
       ...(result.nll ? { nll: result.nll.mean, nllCi95: result.nll.ci95 } : {}),
-      ...(EVAL_STEP_METHODS.includes(trained.method) ? { evalInnerSteps: withDefaults(rebuilt).evalInnerSteps } : {}),
+      ...(evalInnerSteps !== undefined ? { evalInnerSteps } : {}),
       trainedOn: trained.dataset, checkpoint: ckpt, step: trainedSteps, seed, seconds: (performance.now() - start) / 1000,
       command: ['adaptlab', 'meta-test', ...argv],
     };
     const diverged = result.perTask.filter((v) => !Number.isFinite(v)).length;
     if (diverged > 0) {
-      const hint = EVAL_STEP_METHODS.includes(trained.method) ? `; the inner loop diverged: try fewer --eval-inner-steps (used ${withDefaults(rebuilt).evalInnerSteps})` : '';
+      const hint = evalInnerSteps !== undefined ? `; the inner loop diverged: try fewer --eval-inner-steps (used ${evalInnerSteps})` : '';
       log(`warning: the ${result.metric} is not finite on ${diverged} of ${result.episodes} test tasks (reported as null)${hint}`);
     }
     if (values.json) printJson(report);

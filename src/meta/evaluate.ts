@@ -38,13 +38,11 @@ export function evaluate(learner: MetaLearner, tasks: Iterable<Task>, opts: { on
   learner.model.eval();
   try {
     for (const task of tasks) {
-      const predict = learner.adapt(task.support);
-      const value = taskMetric(learner.problem, predict(task.query.x), task.query.y);
+      // a learner that predicts a distribution is run once per task: its point prediction is the distribution's mean
+      const dist = learner.predictDistribution?.(task.support, task.query.x);
+      const value = taskMetric(learner.problem, dist ? dist.mean : learner.adapt(task.support)(task.query.x), task.query.y);
       perTask.push(value);
-      if (learner.predictDistribution) {
-        const { mean, std } = learner.predictDistribution(task.support, task.query.x);
-        perTaskNll.push(noGrad(() => gaussianNll(task.query.y, mean, std).item()));
-      }
+      if (dist) perTaskNll.push(noGrad(() => gaussianNll(task.query.y, dist.mean, dist.std).item()));
       opts.onTask?.(perTask.length - 1, value);
     }
   } finally {

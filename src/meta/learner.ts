@@ -63,8 +63,8 @@ export interface MetaLearner {
   /** Adapt to a support set; the predictor does not change the learner. */
   adapt(support: LabeledSet): Predictor;
   /**
-   * For learners that output a distribution over y (CNP): the Gaussian (μ, σ) at x given the support. With it,
-   * `evaluate` also reports the query negative log-likelihood.
+   * For learners that output a distribution over y (CNP): the Gaussian (μ, σ) at x given the support; `adapt`'s
+   * predictor must return its μ. With it, `evaluate` scores μ and also reports the query negative log-likelihood.
    */
   predictDistribution?(support: LabeledSet, x: Tensor): { mean: Tensor; std: Tensor };
   /** The outer optimiser the method's paper uses, if it is not Adam(lr 1e-3). */
