@@ -14,26 +14,10 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ADAPTLAB="node ${ADAPTLAB_BIN:-$HERE/../../bin/adaptlab.js}"
 export ADAPTLAB_DATA_DIR=$DATA
 $ADAPTLAB sweep "${SPEC:-$HERE/meta-omniglot.yaml}" --out "$OUT" --concurrency "${CONCURRENCY:-2}" || echo "some cells failed: adaptlab sweep status $OUT" >&2
-mkdir -p "$OUT/scores"
-for cell in "$OUT"/cells/*/; do
-  [[ -s "$cell/summary.json" ]] || continue
-  method=$(node -e 'const c=require(process.argv[1]);console.log(c.meta.method)' "$cell/config.json")
-  shots=$(node -e 'const c=require(process.argv[1]);console.log(c.meta.shots)' "$cell/config.json")
-  score="$OUT/scores/$method-${shots}shot.json"
-  [[ -s "$score" ]] && continue
-  $ADAPTLAB meta-test "$cell" --checkpoint latest --ways 5 --shots "$shots" --queries 15 --episodes 600 --seed 0 --json > "$score.tmp"
-  mv "$score.tmp" "$score"
-done
-for cell in "$OUT"/cells/*/; do
-  [[ -s "$cell/summary.json" ]] || continue
-  method=$(node -e 'const c=require(process.argv[1]);console.log(c.meta.method)' "$cell/config.json")
-  shots=$(node -e 'const c=require(process.argv[1]);console.log(c.meta.shots)' "$cell/config.json")
-  for dataset in ${CROSS_DOMAINS-mnist fashion-mnist}; do
-    score="$OUT/scores/$method-${shots}shot-$dataset.json"
-    [[ -s "$score" ]] && continue
-    $ADAPTLAB meta-test "$cell" --checkpoint latest --dataset "$dataset" --ways 5 --shots "$shots" --queries 15 --episodes 600 --seed 0 --json > "$score.tmp"
-    mv "$score.tmp" "$score"
-  done
+source "$HERE/score-cells.sh"
+score_cells "$OUT" "" --ways 5 --queries 15 --episodes 600 --seed 0
+for dataset in ${CROSS_DOMAINS-mnist fashion-mnist}; do
+  score_cells "$OUT" "-$dataset" --dataset "$dataset" --ways 5 --queries 15 --episodes 600 --seed 0
 done
 node - "$OUT" <<'JS'
 const { readFileSync, readdirSync } = require('node:fs');

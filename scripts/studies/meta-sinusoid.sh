@@ -10,16 +10,8 @@ OUT=${1:?usage: meta-sinusoid.sh OUT}
 HERE=$(cd "$(dirname "$0")" && pwd)
 ADAPTLAB="node ${ADAPTLAB_BIN:-$HERE/../../bin/adaptlab.js}"
 $ADAPTLAB sweep "$HERE/meta-sinusoid.yaml" --out "$OUT" --concurrency "${CONCURRENCY:-2}" || echo "some cells failed: adaptlab sweep status $OUT" >&2
-mkdir -p "$OUT/scores"
-for cell in "$OUT"/cells/*/; do
-  [[ -s "$cell/summary.json" ]] || continue
-  method=$(node -e 'const c=require(process.argv[1]);console.log(c.meta.method)' "$cell/config.json")
-  shots=$(node -e 'const c=require(process.argv[1]);console.log(c.meta.shots)' "$cell/config.json")
-  score="$OUT/scores/$method-${shots}shot.json"
-  [[ -s "$score" ]] && continue
-  $ADAPTLAB meta-test "$cell" --checkpoint latest --shots "$shots" --queries 10 --episodes 600 --seed 0 --threads 1 --json > "$score.tmp"
-  mv "$score.tmp" "$score"
-done
+source "$HERE/score-cells.sh"
+score_cells "$OUT" "" --queries 10 --episodes 600 --seed 0 --threads 1
 node - "$OUT" <<'JS'
 const { readFileSync, readdirSync } = require('node:fs');
 const out = process.argv[2];
